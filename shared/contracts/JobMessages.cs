@@ -1,0 +1,22 @@
+namespace Vidline.Contracts;
+
+// Messages that drive the VideoJob saga (hosted in ingest-api). Every message names its job.
+
+/// <summary>An upload began: the job exists from here on.</summary>
+public record JobSubmitted(Guid JobId, string Key, string Owner, int Priority, DateTimeOffset SubmittedAt);
+
+/// <summary>The upload finished and ffprobe accepted it.</summary>
+public record VideoUploaded(Guid JobId, string SourceKey, MediaInfo Source);
+
+/// <summary>The upload was aborted or the file is not usable media.</summary>
+public record UploadRejected(Guid JobId, string Reason);
+
+public record CancelJob(Guid JobId, string RequestedBy);
+
+public record RetryJob(Guid JobId, string RequestedBy);
+
+/// <summary>The stall sweep saw no progress from <c>Stage</c> for too long while on <c>Attempt</c>.</summary>
+public record StageStalled(Guid JobId, string Stage, int Attempt);
+
+/// <summary>Fanned out to every stage node: stop work on this job now and remove partial outputs.</summary>
+public record JobCancelled(Guid JobId);

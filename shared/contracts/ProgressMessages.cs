@@ -1,0 +1,39 @@
+namespace Vidline.Contracts;
+
+// Events the progress-gateway stores and streams. EventId makes redelivery harmless.
+
+/// <summary>A stage's progress within its own band, 0–100.</summary>
+public record ProgressReported(
+    Guid EventId,
+    Guid JobId,
+    string Stage,
+    double Progress,
+    string Message,
+    DateTimeOffset Timestamp,
+    ProgressDetails? Details = null);
+
+/// <summary>Live figures from ffmpeg, where the stage has them.</summary>
+public record ProgressDetails(
+    long? CurrentFrame = null,
+    long? FrameCount = null,
+    double? Fps = null,
+    double? Speed = null,
+    double? EtaSeconds = null);
+
+/// <summary>A non-fatal problem worth showing the user.</summary>
+public record WarningReported(Guid EventId, Guid JobId, string Stage, string Message, DateTimeOffset Timestamp);
+
+/// <summary>Published by the saga on every transition: the job's public snapshot.</summary>
+public record JobStatusChanged(
+    Guid EventId,
+    Guid JobId,
+    string Key,
+    string Owner,
+    int Priority,
+    string Status,
+    string Stage,
+    int Attempt,
+    string? ErrorMessage,
+    JobResult? Result,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset Timestamp);

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Vidline.ServiceDefaults;
+
+/// <summary>One ordered schema change a service owns; applied once, recorded in <c>schema_migrations</c>.</summary>
+public sealed record Migration(string Id, string Sql);
+
+public static class Database
+{
+    /// <summary>Registers an <see cref="NpgsqlDataSource"/> for <c>ConnectionStrings:Postgres</c>.</summary>
+    public static IHostApplicationBuilder AddVidlineDatabase(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        return builder;
+    }
+
+    /// <summary>
+    /// Creates the database if it is missing, then applies the service's migrations in order. An advisory
+    /// lock lets several instances of a service start at once without racing each other.
+    /// </summary>
+    public static async Task MigrateAsync(IServiceProvider services, string owner, IReadOnlyList<Migration> migrations,
+        CancellationToken cancellationToken = default)
+    {
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Vidline.Database");
+        await EnsureDatabaseExistsAsync(dataSource.ConnectionString, cancellationToken);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(7031977)", connection))
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await Execute(connection, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    owner text NOT NULL, id text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (owner, id))
+                """, cancellationToken);
+            foreach (var migration in migrations)
+            {
+                await using var check = new NpgsqlCommand("SELECT 1 FROM schema_migrations WHERE owner = @o AND id = @i", connection);
+                check.Parameters.AddWithValue("o", owner);
+                check.Parameters.AddWithValue("i", migration.Id);
+                if (await check.ExecuteScalarAsync(cancellationToken) is not null) continue;
+
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await Execute(connection, migration.Sql, cancellationToken);
+                await using var record = new NpgsqlCommand("INSERT INTO schema_migrations (owner, id) VALUES (@o, @i)", connection);
+                record.Parameters.AddWithValue("o", owner);
+                record.Parameters.AddWithValue("i", migration.Id);
+                await record.ExecuteNonQueryAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                logger.LogInformation("Applied migration {Owner}/{Migration}", owner, migration.Id);
+            }
+        }
+        finally
+        {
+            await Execute(connection, "SELECT pg_advisory_unlock(7031977)", CancellationToken.None);
+        }
+    }
+
+    private static async Task EnsureDatabaseExistsAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var database = target.Database ?? "postgres";
+        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @d", connection);
+        exists.Parameters.AddWithValue("d", database);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is not null) return;
+        try
+        {
+            await Execute(connection, $"CREATE DATABASE \"{database.Replace("\"", "\"\"")}\"", cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another service created it first.
+        }
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
