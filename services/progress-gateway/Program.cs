@@ -1,1 +1,30 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using MassTransit;
+using Vidline.ProgressGateway;
+using Vidline.ProgressGateway.Apis;
+using Vidline.ProgressGateway.Consumers;
+using Vidline.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddVidlineDatabase();
+builder.AddProgressGateway();
+
+// Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
+builder.AddVidlineBus(x =>
+{
+    x.AddConsumer<ProgressReportedConsumer, ProgressReportedConsumerDefinition>();
+    x.AddConsumer<JobStatusChangedConsumer, JobStatusChangedConsumerDefinition>();
+    x.AddConsumer<WarningReportedConsumer, WarningReportedConsumerDefinition>();
+});
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.MapJobsApi();
+app.MapProgressApi();
+
+await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
+app.Run();
+
+public partial class Program;

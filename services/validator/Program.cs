@@ -1,1 +1,31 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using Microsoft.Extensions.Options;
+using Vidline.Contracts;
+using Vidline.Media;
+using Vidline.ServiceDefaults;
+using Vidline.Validator;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configuration
+builder.AddServiceDefaults();
+builder.AddVidlineMedia();
+builder.AddStageWorker();
+builder.Services.Configure<QualityGateOptions>(builder.Configuration.GetSection("QualityGate"));
+builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<QualityGateOptions>>().Value);
+builder.Services.AddSingleton<QualityGate>();
+
+// MassTransit: competing consumers on the priority queue "validate"
+builder.AddVidlineBus(x =>
+{
+    x.AddConsumer<ValidateRenditionsConsumer>().Endpoint(e => e.Name = StageQueues.Validate);
+    x.AddCancellationListener("validator");
+    x.AddConfigureEndpointsCallback((name, endpoint) =>
+    {
+        if (name == StageQueues.Validate) StageQueueTopology.ConfigureStageEndpoint(endpoint, builder.Configuration.StageConcurrency());
+    });
+});
+
+// Endpoints
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -5,8 +5,8 @@ namespace Vidline.Contracts;
 /// <summary>An upload began: the job exists from here on.</summary>
 public record JobSubmitted(Guid JobId, string Key, string Owner, int Priority, DateTimeOffset SubmittedAt);
 
-/// <summary>The upload finished and ffprobe accepted it.</summary>
-public record VideoUploaded(Guid JobId, string SourceKey, MediaInfo Source);
+/// <summary>The upload finished and ffprobe accepted it. Repeats the submission so it can start the job on its own.</summary>
+public record VideoUploaded(Guid JobId, string Key, string Owner, int Priority, DateTimeOffset SubmittedAt, string SourceKey, MediaInfo Source);
 
 /// <summary>The upload was aborted or the file is not usable media.</summary>
 public record UploadRejected(Guid JobId, string Reason);

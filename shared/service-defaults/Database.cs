@@ -28,8 +28,10 @@ public static class Database
         CancellationToken cancellationToken = default)
     {
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        // NpgsqlDataSource.ConnectionString drops the password, so the admin connection starts from configuration.
+        var configured = services.GetService<IConfiguration>()?.GetConnectionString("Postgres") ?? dataSource.ConnectionString;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Vidline.Database");
-        await EnsureDatabaseExistsAsync(dataSource.ConnectionString, cancellationToken);
+        await EnsureDatabaseExistsAsync(configured, cancellationToken);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(7031977)", connection))

@@ -1,0 +1,39 @@
+# Vidline developer entry points. The logic lives in scripts/ (see the header of each script).
+# State (databases, broker, logs, storage) lives in $(VIDLINE_STATE), default .run/ (git-ignored).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help run run-detached up stop status test bench clean clean-state
+
+help:
+	@echo "make run           start everything and follow the logs (Ctrl-C stops what it started)"
+	@echo "make run-detached  start everything in the background (alias: make up)"
+	@echo "make stop          stop services, edge, RabbitMQ and PostgreSQL"
+	@echo "make status        what is running"
+	@echo "make test          start RabbitMQ + PostgreSQL if needed, dotnet test"
+	@echo "make bench         run bench/run.sh"
+	@echo "make clean         dotnet clean, test results; make clean-state also wipes .run/"
+
+run:
+	@bash scripts/stack.sh run
+
+run-detached up:
+	@bash scripts/stack.sh up
+
+stop:
+	@bash scripts/stack.sh stop
+
+status:
+	@bash scripts/infra.sh status
+
+test:
+	@bash scripts/stack.sh test
+
+bench:
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench/run.sh not present"; fi
+
+clean:
+	dotnet clean Vidline.slnx -c Release -nologo -v quiet || true
+	rm -rf TestResults tests/*/TestResults bench/results
+
+clean-state: stop
+	rm -rf .run

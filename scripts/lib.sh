@@ -1,0 +1,68 @@
+# Shared settings for scripts/*.sh (sourced, not executed).
+# Every path and port can be overridden from the environment.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VIDLINE_STATE="${VIDLINE_STATE:-$REPO_ROOT/.run}"
+mkdir -p "$VIDLINE_STATE"
+VIDLINE_STATE="$(cd "$VIDLINE_STATE" && pwd)"
+VIDLINE_STORAGE="${VIDLINE_STORAGE:-$VIDLINE_STATE/storage}"
+export VIDLINE_STATE VIDLINE_STORAGE
+
+INGEST_PORT="${INGEST_PORT:-5101}"
+TRANSCODER_PORT="${TRANSCODER_PORT:-5102}"
+VALIDATOR_PORT="${VALIDATOR_PORT:-5103}"
+PACKAGER_PORT="${PACKAGER_PORT:-5104}"
+GATEWAY_PORT="${GATEWAY_PORT:-5105}"
+EDGE_PORT="${EDGE_PORT:-8080}"
+EDGE_BIND="${EDGE_BIND:-127.0.0.1}"
+PG_PORT="${PG_PORT:-5432}"
+PG_PASSWORD="${PG_PASSWORD:-vidline}"
+AMQP_PORT="${AMQP_PORT:-5672}"
+RABBIT_UI_PORT="${RABBIT_UI_PORT:-15672}"
+RABBIT_DIST_PORT="${RABBIT_DIST_PORT:-25672}"
+
+log() { printf '\033[1;34m[vidline]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[vidline] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# port_open PORT [HOST]: true when something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
+
+# pid_running PID: the process exists and is not a zombie (PID 1 here may be slow to reap orphans).
+pid_running() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
+# pid_alive PIDFILE [CMDLINE-SUBSTRING]: true when the pid in the file is a live process
+# (and, if given, its command line contains the substring, so a recycled pid does not count).
+pid_alive() {
+    local file=$1 want=${2:-} pid
+    [[ -s $file ]] || return 1
+    pid=$(head -n1 "$file" | tr -dc '0-9')
+    [[ -n $pid ]] && pid_running "$pid" || return 1
+    if [[ -n $want ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$want" || return 1
+    fi
+}
+
+# stop_pid PIDFILE NAME [GRACE-SECONDS]: TERM, then KILL after the grace period.
+stop_pid() {
+    local file=$1 name=$2 grace=${3:-10} pid i
+    [[ -s $file ]] || return 0
+    pid=$(head -n1 "$file" | tr -dc '0-9')
+    if [[ -n $pid ]] && pid_running "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < grace * 10; i++)); do
+            pid_running "$pid" || break
+            sleep 0.1
+        done
+        if pid_running "$pid"; then
+            log "$name (pid $pid) did not stop in ${grace}s; killing"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (pid $pid)"
+    fi
+    rm -f "$file"
+}

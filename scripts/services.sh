@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds the solution and runs the five Vidline services as background processes.
+#
+#   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start, wait for each /health
+#   scripts/services.sh stop     TERM, then KILL after 10 s
+#   scripts/services.sh status
+#
+# Logs: $VIDLINE_STATE/logs/<service>.log   pids: $VIDLINE_STATE/pids/<service>.pid
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CONFIGURATION="${CONFIGURATION:-Release}"
+HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"
+LOG_DIR="$VIDLINE_STATE/logs"
+PID_DIR="$VIDLINE_STATE/pids"
+
+# name  project folder  assembly  port
+SERVICES=(
+    "ingest-api       services/ingest-api       Vidline.IngestApi       $INGEST_PORT"
+    "transcoder       services/transcoder       Vidline.Transcoder      $TRANSCODER_PORT"
+    "validator        services/validator        Vidline.Validator       $VALIDATOR_PORT"
+    "packager         services/packager         Vidline.Packager        $PACKAGER_PORT"
+    "progress-gateway services/progress-gateway Vidline.ProgressGateway $GATEWAY_PORT"
+)
+
+service_env() {
+    export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=vidline;Persist Security Info=true"
+    export RabbitMq__Host=127.0.0.1
+    export RabbitMq__Port="$AMQP_PORT"
+    export Storage__Root="$VIDLINE_STORAGE"
+    export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+    export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+}
+
+build() {
+    [[ ${SKIP_BUILD:-0} == 1 ]] && return 0
+    command -v dotnet >/dev/null || die "dotnet is not on PATH"
+    log "dotnet build Vidline.slnx -c $CONFIGURATION"
+    (cd "$REPO_ROOT" && dotnet build Vidline.slnx -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly) ||
+        die "build failed"
+}
+
+health_ok() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
+
+start_one() {
+    local name=$1 dir=$2 assembly=$3 port=$4
+    local dll="$REPO_ROOT/$dir/bin/$CONFIGURATION/net10.0/$assembly.dll"
+    local pidfile="$PID_DIR/$name.pid" logfile="$LOG_DIR/$name.log"
+    if pid_alive "$pidfile" "$assembly.dll"; then
+        log "$name already running (pid $(cat "$pidfile"))"
+        return 0
+    fi
+    rm -f "$pidfile"
+    [[ -f $dll ]] || die "$dll not found (build failed?)"
+    port_open "$port" && die "port $port (for $name) is already taken by another process"
+    printf '\n===== %s starting %s on :%s =====\n' "$(date -Is)" "$name" "$port" >>"$logfile"
+    # The project folder is the working directory, so the content root (wwwroot, appsettings) is the source tree.
+    (
+        cd "$REPO_ROOT/$dir"
+        service_env
+        exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1
+    ) &
+    echo $! >"$pidfile"
+    log "started $name (pid $!) on http://127.0.0.1:$port"
+}
+
+wait_healthy() {
+    local name=$1 port=$2 pidfile="$PID_DIR/$1.pid" deadline=$((SECONDS + HEALTH_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        health_ok "$port" && { log "$name healthy"; return 0; }
+        if ! pid_alive "$pidfile"; then
+            log "$name exited during startup; last log lines:"
+            tail -n 40 "$LOG_DIR/$name.log" >&2 || true
+            return 1
+        fi
+        sleep 0.5
+    done
+    log "$name did not answer http://127.0.0.1:$port/health within ${HEALTH_TIMEOUT}s; last log lines:"
+    tail -n 40 "$LOG_DIR/$name.log" >&2 || true
+    return 1
+}
+
+cmd_start() {
+    mkdir -p "$LOG_DIR" "$PID_DIR" "$VIDLINE_STORAGE"
+    build
+    local line name dir assembly port failed=0
+    for line in "${SERVICES[@]}"; do
+        read -r name dir assembly port <<<"$line"
+        start_one "$name" "$dir" "$assembly" "$port"
+    done
+    for line in "${SERVICES[@]}"; do
+        read -r name dir assembly port <<<"$line"
+        wait_healthy "$name" "$port" || failed=1
+    done
+    if ((failed)); then
+        log "some services did not become healthy; stopping them"
+        cmd_stop
+        exit 1
+    fi
+    log "all services healthy"
+}
+
+cmd_stop() {
+    local line name dir assembly port
+    for line in "${SERVICES[@]}"; do
+        read -r name dir assembly port <<<"$line"
+        local pidfile="$PID_DIR/$name.pid"
+        if pid_alive "$pidfile" "$assembly.dll"; then
+            stop_pid "$pidfile" "$name" 10 &
+        else
+            rm -f "$pidfile"
+        fi
+    done
+    wait
+}
+
+cmd_status() {
+    local line name dir assembly port state
+    for line in "${SERVICES[@]}"; do
+        read -r name dir assembly port <<<"$line"
+        if pid_alive "$PID_DIR/$name.pid" "$assembly.dll"; then
+            if health_ok "$port"; then state=healthy; else state=unhealthy; fi
+            printf '%-17s %-9s :%s pid %s\n' "$name" "$state" "$port" "$(cat "$PID_DIR/$name.pid")"
+        else
+            printf '%-17s %-9s :%s\n' "$name" down "$port"
+        fi
+    done
+}
+
+case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# What the Makefile targets do, in one place.
+#
+#   scripts/stack.sh run     install + infra up + services + edge, then follow the logs; Ctrl-C stops what it started
+#   scripts/stack.sh up      the same, detached
+#   scripts/stack.sh stop    stop services, edge and infrastructure
+#   scripts/stack.sh test    install + infra up, dotnet test, then stop the infrastructure this run started
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+INFRA="$REPO_ROOT/scripts/infra.sh"
+SERVICES="$REPO_ROOT/scripts/services.sh"
+
+# Which of rabbitmq/postgres are not up yet (so this run owns them and may stop them afterwards).
+STARTED=()
+infra_up() {
+    local c
+    bash "$INFRA" install
+    for c in rabbitmq postgres; do
+        bash "$INFRA" is-up "$c" || STARTED+=("$c")
+    done
+    bash "$INFRA" up
+}
+infra_down_started() {
+    local c
+    for c in "${STARTED[@]}"; do bash "$INFRA" down "$c" || true; done
+}
+
+banner() {
+    cat <<EOF
+
+Vidline is up: web page http://localhost:$EDGE_PORT/  RabbitMQ UI http://localhost:$RABBIT_UI_PORT (guest/guest)  API: curl -F video=@clip.mp4 -F key=clip.mp4 http://localhost:$EDGE_PORT/process
+
+EOF
+}
+
+cmd_up() {
+    infra_up
+    bash "$SERVICES" start
+    bash "$INFRA" edge-up
+    banner
+}
+
+EDGE_WAS_UP=0
+TAIL_PID=
+cmd_run() {
+    infra_up
+    if bash "$INFRA" is-up edge; then EDGE_WAS_UP=1; fi
+    cleanup() {
+        trap - INT TERM EXIT
+        if [[ -n $TAIL_PID ]]; then kill "$TAIL_PID" 2>/dev/null || true; fi
+        echo
+        log "stopping"
+        bash "$SERVICES" stop || true
+        if ((!EDGE_WAS_UP)); then bash "$INFRA" edge-down || true; fi
+        infra_down_started
+    }
+    trap 'cleanup; exit 130' INT TERM
+    trap cleanup EXIT
+    bash "$SERVICES" start
+    bash "$INFRA" edge-up
+    banner
+    log "following logs in $VIDLINE_STATE/logs (Ctrl-C stops)"
+    tail -n 0 -F "$VIDLINE_STATE"/logs/*.log &
+    TAIL_PID=$!
+    wait "$TAIL_PID" || true
+}
+
+cmd_stop() {
+    bash "$SERVICES" stop
+    bash "$INFRA" down
+}
+
+cmd_test() {
+    infra_up
+    local rc=0
+    (cd "$REPO_ROOT" && dotnet test Vidline.slnx -c Release) || rc=$?
+    infra_down_started
+    return "$rc"
+}
+
+case "${1:-}" in
+    run) cmd_run ;;
+    up) cmd_up ;;
+    stop) cmd_stop ;;
+    test) cmd_test ;;
+    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

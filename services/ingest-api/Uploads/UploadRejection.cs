@@ -1,0 +1,9 @@
+namespace Vidline.IngestApi.Uploads;
+
+/// <summary>Why an upload was turned away, with the HTTP status that says so.</summary>
+public sealed class UploadRejection(int statusCode, string title, string detail) : Exception(detail)
+{
+    public int StatusCode { get; } = statusCode;
+    public string Title { get; } = title;
+    public string Detail { get; } = detail;
+}

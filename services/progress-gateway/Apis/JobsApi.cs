@@ -1,0 +1,52 @@
+using Vidline.Contracts;
+using Vidline.ProgressGateway.Streaming;
+
+namespace Vidline.ProgressGateway.Apis;
+
+/// <summary>Reading jobs: one, a page of them, and one job's live event stream.</summary>
+public static class JobsApi
+{
+    private const int DefaultLimit = 50;
+    private const int MaxLimit = 200;
+    private static readonly string[] KnownStatuses =
+        [JobStatuses.Pending, JobStatuses.Processing, JobStatuses.Completed, JobStatuses.Failed, JobStatuses.Cancelled];
+
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/jobs");
+        jobs.MapGet("/", List);
+        jobs.MapGet("/{id}", Get);
+        jobs.MapGet("/{id}/stream", Stream);
+        return app;
+    }
+
+    private static async Task<IResult> Get(string id, JobQueries queries, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
+        var snapshot = await queries.SnapshotAsync(jobId, ct);
+        return snapshot is null ? NotFound(jobId) : TypedResults.Ok(snapshot.Job);
+    }
+
+    private static async Task<IResult> List(string? status, int? limit, string? cursor, JobQueries queries, CancellationToken ct)
+    {
+        if (status is not null && !KnownStatuses.Contains(status))
+            return BadRequest($"Unknown status '{status}'. Expected one of: {string.Join(", ", KnownStatuses)}.");
+        if (limit is < 1 or > MaxLimit) return BadRequest($"limit must be between 1 and {MaxLimit}.");
+        if (!JobCursor.TryDecode(cursor, out var position)) return BadRequest("The cursor is not one this API issued.");
+        return TypedResults.Ok(await queries.ListAsync(status, limit ?? DefaultLimit, position, ct));
+    }
+
+    private static async Task<IResult> Stream(string id, HttpRequest request, EventStreams streams, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
+        return await streams.ForJobAsync(jobId, LastEventId.From(request), ct);
+    }
+
+    internal static IResult MalformedId(string id) => BadRequest($"'{id}' is not a job id (expected a UUID).");
+
+    private static IResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"There is no job {id}.");
+
+    internal static IResult BadRequest(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: detail);
+}

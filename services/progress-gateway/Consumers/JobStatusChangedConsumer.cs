@@ -1,0 +1,16 @@
+using MassTransit;
+using Vidline.Contracts;
+
+namespace Vidline.ProgressGateway.Consumers;
+
+/// <summary>The saga's snapshot of a job: updates the row and becomes a <c>stage</c> or <c>done</c> event.</summary>
+public sealed class JobStatusChangedConsumer(EventLog log) : IConsumer<JobStatusChanged>
+{
+    public Task Consume(ConsumeContext<JobStatusChanged> context) =>
+        log.ApplyStatusAsync(context.Message, context.CancellationToken);
+}
+
+public sealed class JobStatusChangedConsumerDefinition : ConsumerDefinition<JobStatusChangedConsumer>
+{
+    public JobStatusChangedConsumerDefinition() => EndpointName = GatewayEndpoint.Name;
+}

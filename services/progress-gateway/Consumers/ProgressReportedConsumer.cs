@@ -1,0 +1,35 @@
+using MassTransit;
+using Vidline.Contracts;
+
+namespace Vidline.ProgressGateway.Consumers;
+
+/// <summary>
+/// ffmpeg reports several times a second per job; storing them a batch per transaction keeps the single
+/// write lock (see <see cref="EventLog"/>) from becoming the bottleneck. Redelivered reports are dropped
+/// by the unique message id.
+/// </summary>
+public sealed class ProgressReportedConsumer(EventLog log) : IConsumer<Batch<ProgressReported>>
+{
+    public const int BatchSize = 100;
+
+    public Task Consume(ConsumeContext<Batch<ProgressReported>> context) =>
+        log.AppendProgressAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
+}
+
+public sealed class ProgressReportedConsumerDefinition : ConsumerDefinition<ProgressReportedConsumer>
+{
+    public ProgressReportedConsumerDefinition()
+    {
+        EndpointName = GatewayEndpoint.Name;
+        Endpoint(e => e.PrefetchCount = ProgressReportedConsumer.BatchSize * 2);
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<ProgressReportedConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        consumerConfigurator.Options<BatchOptions>(o => o
+            .SetMessageLimit(ProgressReportedConsumer.BatchSize)
+            .SetTimeLimit(TimeSpan.FromMilliseconds(50))
+            .SetConcurrencyLimit(2));
+    }
+}

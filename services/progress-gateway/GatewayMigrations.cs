@@ -1,0 +1,45 @@
+using Vidline.ServiceDefaults;
+
+namespace Vidline.ProgressGateway;
+
+/// <summary>The gateway's schema. Append new migrations; never edit one that has shipped.</summary>
+public static class GatewayMigrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new("0001_jobs_and_events", """
+            CREATE TABLE jobs (
+                id            uuid PRIMARY KEY,
+                key           text NOT NULL DEFAULT '',
+                owner         text NOT NULL DEFAULT '',
+                status        text NOT NULL,
+                stage         text NOT NULL DEFAULT '',
+                progress      numeric(5,2) NOT NULL DEFAULT 0,
+                priority      int NOT NULL DEFAULT 0,
+                attempt       int NOT NULL DEFAULT 0,
+                error_message text,
+                result        jsonb,
+                created_at    timestamptz NOT NULL,
+                updated_at    timestamptz NOT NULL,
+                completed_at  timestamptz,
+                -- Timestamp of the JobStatusChanged the row reflects: an older one delivered late is ignored.
+                status_at     timestamptz
+            );
+            CREATE INDEX jobs_created_idx ON jobs (created_at DESC, id DESC);
+            CREATE INDEX jobs_status_created_idx ON jobs (status, created_at DESC, id DESC);
+
+            CREATE TABLE progress_events (
+                id          bigserial PRIMARY KEY,
+                job_id      uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                message_id  uuid NOT NULL UNIQUE,
+                type        text NOT NULL CHECK (type IN ('progress', 'stage', 'warning', 'done')),
+                stage       text,
+                progress    numeric(5,2),
+                message     text,
+                data        jsonb NOT NULL,
+                created_at  timestamptz NOT NULL
+            );
+            CREATE INDEX progress_events_job_idx ON progress_events (job_id, id);
+            """),
+    ];
+}

@@ -1,0 +1,26 @@
+namespace Vidline.ProgressGateway;
+
+/// <summary>Server-Sent Events tuning (section <c>Sse</c>).</summary>
+public sealed class SseOptions
+{
+    public int HeartbeatSeconds { get; set; } = 15;
+
+    /// <summary>Sent as the <c>retry:</c> field: how long a browser waits before reconnecting.</summary>
+    public int RetryMilliseconds { get; set; } = 2000;
+
+    /// <summary>Events a client may fall behind by before it is disconnected (it resumes with Last-Event-ID).</summary>
+    public int ClientBufferSize { get; set; } = 1000;
+}
+
+/// <summary>How long finished jobs are kept (section <c>Retention</c>).</summary>
+public sealed class RetentionOptions
+{
+    public double Days { get; set; } = 7;
+    public double SweepMinutes { get; set; } = 60;
+}
+
+/// <summary>Shared file storage (section <c>Storage</c>); retention removes a job's folders under it.</summary>
+public sealed class StorageOptions
+{
+    public string Root { get; set; } = "";
+}

@@ -1,0 +1,136 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Vidline.ProgressGateway;
+
+/// <summary>Reads of the <c>jobs</c> table for the API and for stream snapshots.</summary>
+public sealed class JobQueries(NpgsqlDataSource dataSource)
+{
+    private const string JobColumns = """
+        j.id, j.key, j.owner, j.status, j.stage, j.progress, j.priority, j.attempt,
+        j.created_at, j.updated_at, j.completed_at, j.error_message, j.result::text
+        """;
+
+    private const string LatestEvents = """
+        (SELECT COALESCE(json_agg(x ORDER BY x.id DESC), '[]')::text FROM (
+            SELECT id, type, stage, progress, message, created_at FROM progress_events
+            WHERE job_id = j.id ORDER BY id DESC LIMIT 10) x)
+        """;
+
+    public async Task<JobSnapshot?> SnapshotAsync(Guid id, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {JobColumns}, {LatestEvents}, ev.last_id, ev.done_id,
+                   (SELECT max(e.id) FROM progress_events e WHERE e.job_id = j.id AND e.id < ev.done_id)
+            FROM jobs j
+            CROSS JOIN LATERAL (
+                SELECT max(e.id) AS last_id, max(e.id) FILTER (WHERE e.type = 'done') AS done_id
+                FROM progress_events e WHERE e.job_id = j.id) ev
+            WHERE j.id = @id
+            """);
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        var job = ReadJob(reader) with { LatestEvents = ReadEvents(reader.GetString(13)) };
+        return new JobSnapshot(job, NullableLong(reader, 14), NullableLong(reader, 15), NullableLong(reader, 16));
+    }
+
+    /// <summary>
+    /// The newest jobs matching a filter, plus the latest event id at that same instant: a fresh all-jobs
+    /// stream sends these as snapshots and continues live from that id.
+    /// </summary>
+    public async Task<(IReadOnlyList<JobView> Jobs, long LatestEventId)> SnapshotsAsync(EventFilter filter, int limit, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            WITH latest AS (SELECT COALESCE(max(id), 0) AS id FROM progress_events)
+            SELECT latest.id, picked.* FROM latest LEFT JOIN LATERAL (
+                SELECT {JobColumns}, {LatestEvents} FROM jobs j
+                WHERE (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
+                ORDER BY j.created_at DESC, j.id DESC LIMIT @limit) picked ON true
+            """);
+        command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter.Jobs?.ToArray() ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter.Status ?? DBNull.Value });
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var jobs = new List<JobView>();
+        long latest = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            latest = reader.GetInt64(0);
+            if (reader.IsDBNull(1)) continue;
+            jobs.Add(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(14)) });
+        }
+        // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
+        jobs.Reverse();
+        return (jobs, latest);
+    }
+
+    public async Task<JobPage> ListAsync(string? status, int limit, JobCursor? cursor, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {JobColumns} FROM jobs j
+            WHERE (@status::text IS NULL OR j.status = @status)
+              AND (@after_at::timestamptz IS NULL OR (j.created_at, j.id) < (@after_at, @after_id))
+            ORDER BY j.created_at DESC, j.id DESC
+            LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("after_at", NpgsqlDbType.TimestampTz) { Value = (object?)cursor?.CreatedAt ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("after_id", NpgsqlDbType.Uuid) { Value = (object?)cursor?.Id ?? Guid.Empty });
+        command.Parameters.AddWithValue("limit", limit + 1); // one extra tells whether another page exists
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var items = new List<JobView>();
+        while (await reader.ReadAsync(ct)) items.Add(ReadJob(reader));
+        if (items.Count <= limit) return new JobPage(items, null);
+        items.RemoveAt(limit);
+        var last = items[^1];
+        return new JobPage(items, new JobCursor(last.CreatedAt.UtcDateTime, last.Id).Encode());
+    }
+
+    private static JobView ReadJob(NpgsqlDataReader r, int offset = 0) => new(
+        r.GetGuid(offset),
+        r.GetString(offset + 1),
+        r.GetString(offset + 2),
+        r.GetString(offset + 3),
+        r.GetString(offset + 4),
+        (double)r.GetDecimal(offset + 5),
+        r.GetInt32(offset + 6),
+        r.GetInt32(offset + 7),
+        r.GetFieldValue<DateTimeOffset>(offset + 8),
+        r.GetFieldValue<DateTimeOffset>(offset + 9),
+        r.IsDBNull(offset + 10) ? null : r.GetFieldValue<DateTimeOffset>(offset + 10),
+        r.IsDBNull(offset + 11) ? null : r.GetString(offset + 11),
+        r.IsDBNull(offset + 12) ? null : JsonDocument.Parse(r.GetString(offset + 12)).RootElement.Clone());
+
+    private static IReadOnlyList<EventSummary> ReadEvents(string json) =>
+        JsonSerializer.Deserialize<List<EventSummary>>(json, ServiceDefaults.ServiceDefaults.ApiJson) ?? [];
+
+    private static long? NullableLong(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}
+
+/// <summary>Position in the newest-first job list. Opaque to clients: base64url of "ticks:id".</summary>
+public sealed record JobCursor(DateTime CreatedAt, Guid Id)
+{
+    public string Encode() => Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{CreatedAt.Ticks}:{Id:N}"));
+
+    public static bool TryDecode(string? text, out JobCursor? cursor)
+    {
+        cursor = null;
+        if (string.IsNullOrEmpty(text)) return true;
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split(':');
+            if (parts.Length != 2 || !long.TryParse(parts[0], out var ticks) || !Guid.TryParse(parts[1], out var id)
+                || ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) return false;
+            cursor = new JobCursor(new DateTime(ticks, DateTimeKind.Utc), id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Vidline.ProgressGateway;
+
+/// <summary>A job as the public API shows it (snake_case on the wire).</summary>
+public sealed record JobView(
+    Guid Id,
+    string Key,
+    string Owner,
+    string Status,
+    string Stage,
+    double Progress,
+    int Priority,
+    int Attempt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt,
+    string? ErrorMessage,
+    JsonElement? Result)
+{
+    /// <summary>The job's last ten events, newest first; left out of list pages to keep them light.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<EventSummary>? LatestEvents { get; init; }
+}
+
+public sealed record EventSummary(long Id, string Type, string? Stage, double? Progress, string? Message, DateTimeOffset CreatedAt);
+
+public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
+
+/// <summary>
+/// A job read together with the event ids that frame it, in one statement, so the snapshot and the id a
+/// client resumes from agree: every event up to <see cref="SnapshotEventId"/> is reflected in the view.
+/// </summary>
+public sealed record JobSnapshot(JobView Job, long? LastEventId, long? DoneEventId, long? BeforeDoneEventId)
+{
+    public bool IsFinal => Vidline.Contracts.JobStatuses.IsFinal(Job.Status);
+
+    /// <summary>
+    /// The id the status event carries. For a finished job it stops short of the <c>done</c> event so the
+    /// replay that follows delivers <c>done</c> with its own id.
+    /// </summary>
+    public long? SnapshotEventId => IsFinal && DoneEventId is not null ? BeforeDoneEventId : LastEventId;
+}

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Vidline.ProgressGateway.Streaming;
+
+/// <summary>
+/// Writes one client's event stream: the prelude (snapshots), then a replay from the database of
+/// everything after <c>cursor</c>, then live events. The live subscription was opened before the replay
+/// query ran, so together they cover every id; ids at or below the last one sent are skipped, so nothing
+/// arrives twice.
+/// </summary>
+public sealed class EventStreamResult(
+    IReadOnlyList<SseFrame> prelude,
+    long cursor,
+    LiveFeed.Subscription subscription,
+    EventHistory history,
+    SseOptions options,
+    bool endAfterDone,
+    SseFrame? doneFallback = null) : IResult
+{
+    private const int ReplayPage = 1000;
+
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        using var _ = subscription;
+        // Shutdown ends streams too (the host would otherwise wait for them until its timeout); clients
+        // reconnect with Last-Event-ID to another instance and miss nothing.
+        var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+        var ct = linked.Token;
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each event on as it is written
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        try
+        {
+            await Write(response, new SseFrame(RetryMilliseconds: options.RetryMilliseconds), ct);
+            foreach (var frame in prelude) await Write(response, frame, ct);
+            await response.Body.FlushAsync(ct);
+
+            var last = cursor;
+            while (true)
+            {
+                var page = await history.ReadAfterAsync(last, subscription.Filter, ReplayPage, ct);
+                foreach (var e in page)
+                {
+                    await Write(response, SseFrame.For(e), ct);
+                    last = e.Id;
+                    if (endAfterDone && e.IsDone) { await response.Body.FlushAsync(ct); return; }
+                }
+                await response.Body.FlushAsync(ct);
+                if (page.Count < ReplayPage) break;
+            }
+
+            if (doneFallback is { } done)
+            {
+                await Write(response, done, ct);
+                await response.Body.FlushAsync(ct);
+                return;
+            }
+
+            var heartbeat = TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
+            var reader = subscription.Reader;
+            while (true)
+            {
+                var ready = reader.WaitToReadAsync(ct).AsTask();
+                while (true)
+                {
+                    try { await ready.WaitAsync(heartbeat, ct); break; }
+                    catch (TimeoutException)
+                    {
+                        // Keeps proxies from timing the connection out and tells the client it is still alive.
+                        await Write(response, SseFrame.Heartbeat, ct);
+                        await response.Body.FlushAsync(ct);
+                    }
+                }
+                if (!await ready) return; // the feed was shut down
+
+                while (reader.TryRead(out var e))
+                {
+                    if (e.Id <= last) continue;
+                    await Write(response, SseFrame.For(e), ct);
+                    last = e.Id;
+                    if (endAfterDone && e.IsDone) { await response.Body.FlushAsync(ct); return; }
+                }
+                await response.Body.FlushAsync(ct);
+            }
+        }
+        catch (SubscriberTooSlowException)
+        {
+            // Ending the response is the signal: the browser reconnects with Last-Event-ID and catches up
+            // from the database at its own pace.
+            await Write(response, new SseFrame(Comment: "too far behind; reconnect with Last-Event-ID"), CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away, or this instance is stopping.
+        }
+    }
+
+    private static Task Write(HttpResponse response, SseFrame frame, CancellationToken ct) =>
+        response.WriteAsync(frame.ToString(), ct);
+}

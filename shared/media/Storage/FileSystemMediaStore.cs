@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+
+namespace Vidline.Media.Storage;
+
+/// <summary>The default store: a folder shared by every node (a local disk in development, a mounted volume in compose).</summary>
+public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMediaStore
+{
+    private readonly string _root = Path.GetFullPath(options.Value.Root);
+
+    public async Task<long> WriteAsync(string key, Stream content, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var path = PathFor(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Write to a temporary name first so a reader never sees half a file under the real key.
+        var partial = path + ".partial";
+        long total = 0;
+        await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                total += read;
+                progress?.Report(total);
+            }
+        }
+        File.Move(partial, path, overwrite: true);
+        return total;
+    }
+
+    public string PathFor(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || Path.IsPathRooted(key) || key.Split('/', '\\').Any(part => part is ".." or "."))
+            throw new ArgumentException($"'{key}' is not a valid storage key.", nameof(key));
+        return Path.Combine(_root, key);
+    }
+
+    public bool Exists(string key) => File.Exists(PathFor(key));
+
+    public Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken)
+    {
+        var from = PathFor(fromPrefix);
+        var to = PathFor(toPrefix);
+        // Copy into a sibling folder and swap it in, so a re-run never leaves a mix of old and new files.
+        var staging = to + ".staging";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var target = Path.Combine(staging, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+        if (Directory.Exists(to)) Directory.Delete(to, recursive: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        Directory.Move(staging, to);
+        return Task.CompletedTask;
+    }
+
+    public Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var path = PathFor(prefix);
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        else if (File.Exists(path)) File.Delete(path);
+        return Task.CompletedTask;
+    }
+}

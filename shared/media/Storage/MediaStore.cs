@@ -1,0 +1,42 @@
+namespace Vidline.Media.Storage;
+
+/// <summary>
+/// Where files live between stages, addressed by key ("uploads/{job}/source", "work/{job}/renditions/720p.mp4",
+/// "outputs/{job}/master.m3u8"). Messages carry keys, never node-local paths, so an object store could stand in.
+/// </summary>
+public interface IMediaStore
+{
+    /// <summary>Streams <paramref name="content"/> to <paramref name="key"/> without buffering it whole; returns bytes written.</summary>
+    Task<long> WriteAsync(string key, Stream content, IProgress<long>? progress, CancellationToken cancellationToken);
+
+    /// <summary>A local file path for ffmpeg to read or write the object at <paramref name="key"/>.</summary>
+    string PathFor(string key);
+
+    bool Exists(string key);
+
+    /// <summary>Copies every object under <paramref name="fromPrefix"/> to <paramref name="toPrefix"/>, replacing what is there.</summary>
+    Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken);
+
+    /// <summary>Removes every object under <paramref name="prefix"/>; nothing there is fine.</summary>
+    Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
+}
+
+public sealed class StorageOptions
+{
+    /// <summary>Root folder of the file-system store (section <c>Storage</c>, <c>Storage__Root</c>).</summary>
+    public string Root { get; set; } = Path.Combine(AppContext.BaseDirectory, "storage");
+}
+
+/// <summary>Well-known keys, so every stage agrees where a job's files are.</summary>
+public static class StorageKeys
+{
+    public static string Source(Guid jobId) => $"uploads/{jobId:N}/source";
+    public static string Uploads(Guid jobId) => $"uploads/{jobId:N}";
+    public static string Renditions(Guid jobId) => $"work/{jobId:N}/renditions";
+    public static string Package(Guid jobId) => $"work/{jobId:N}/package";
+    public static string Work(Guid jobId) => $"work/{jobId:N}";
+    public static string Outputs(Guid jobId) => $"outputs/{jobId:N}";
+
+    /// <summary>The edge serves <c>outputs/</c> at <c>/outputs/</c>.</summary>
+    public static string PublicUrl(string key) => "/" + key;
+}

@@ -1,0 +1,33 @@
+using MassTransit;
+using Vidline.Contracts;
+
+namespace Vidline.ServiceDefaults;
+
+/// <summary>
+/// Publishes a stage's <see cref="ProgressReported"/> for one job, at most once per <c>minInterval</c>
+/// (ffmpeg reports many times a second; browsers need about two updates a second).
+/// The first and the final report always go out.
+/// </summary>
+public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, string stage, TimeSpan minInterval, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private DateTimeOffset _lastSent = DateTimeOffset.MinValue;
+    private double _lastProgress = -1;
+
+    public Guid JobId => jobId;
+    public string Stage => stage;
+
+    public async Task ReportAsync(double progress, string message, ProgressDetails? details = null, bool force = false,
+        CancellationToken cancellationToken = default)
+    {
+        var now = _clock.GetUtcNow();
+        if (!force && (now - _lastSent < minInterval || progress < _lastProgress)) return;
+        _lastSent = now;
+        _lastProgress = Math.Max(_lastProgress, progress);
+        await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
+            message, now, details), cancellationToken);
+    }
+
+    public Task WarnAsync(string message, CancellationToken cancellationToken = default) =>
+        publisher.Publish(new WarningReported(NewId.NextGuid(), jobId, stage, message, _clock.GetUtcNow()), cancellationToken);
+}

@@ -1,0 +1,118 @@
+using Vidline.Contracts;
+
+namespace Vidline.IngestApi.Tests.Jobs;
+
+public class FailureAndRetryTests
+{
+    public static TheoryData<string> WorkingStages => [Stages.Transcoding, Stages.Validation, Stages.Packaging, Stages.Storage];
+
+    [Theory, MemberData(nameof(WorkingStages))]
+    public async Task A_permanent_failure_in_any_stage_fails_the_job_at_once(string stage)
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.AtStageAsync(stage);
+
+        await h.Publish(new StageFailed(jobId, stage, 1, $"{stage} says no", Permanent: true));
+
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal($"{stage} says no", job.ErrorMessage);
+        Assert.Equal(stage, job.Stage);
+        Assert.True(await h.Bus.Published.Any<JobStatusChanged>(m =>
+            m.Context.Message.JobId == jobId && m.Context.Message.Status == JobStatuses.Failed && m.Context.Message.ErrorMessage == $"{stage} says no"));
+    }
+
+    [Fact]
+    public async Task A_transient_failure_dispatches_the_stage_again_until_attempts_run_out()
+    {
+        await using var h = await JobHarness.StartAsync(maxAttempts: 2);
+        var jobId = await h.TranscodingAsync();
+
+        await h.Publish(new StageFailed(jobId, Stages.Transcoding, 1, "disk hiccup", Permanent: false));
+        await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
+        Assert.Equal(2, (await h.InState(jobId, m => m.Transcoding)).Attempt);
+
+        await h.Publish(new StageFailed(jobId, Stages.Transcoding, 2, "disk hiccup", Permanent: false));
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal("transcoding failed 2 times; last error: disk hiccup", job.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Answers_to_a_superseded_attempt_are_ignored()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.TranscodingAsync();
+        await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
+        await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
+
+        // The first node was only slow, not dead: its late answer must not move the job.
+        await h.Publish(new VideoTranscoded(jobId, 1, JobHarness.Renditions));
+        await h.Publish(new StageFailed(jobId, Stages.Transcoding, 1, "late failure", Permanent: true));
+        await h.Publish(new VideoTranscoded(jobId, 2, JobHarness.Renditions));
+
+        await h.InState(jobId, m => m.Validating);
+        Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
+    }
+
+    [Fact]
+    public async Task A_stalled_stage_is_dispatched_again_then_fails_with_a_message_saying_so()
+    {
+        await using var h = await JobHarness.StartAsync(maxAttempts: 2);
+        var jobId = await h.PackagingAsync();
+
+        await h.Publish(new StageStalled(jobId, Stages.Packaging, 1));
+        await WaitFor(() => h.SentCount<PackageRenditions>(jobId, c => c.Attempt == 2) == 1);
+        await h.Publish(new StageStalled(jobId, Stages.Packaging, 2));
+
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal("packaging made no progress for 30 s on each of 2 attempts; giving up", job.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Retry_resumes_from_the_stage_that_failed()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.PackagingAsync();
+        await h.Publish(new StageFailed(jobId, Stages.Packaging, 1, "muxer crashed", Permanent: true));
+        await h.InState(jobId, m => m.Failed);
+
+        await h.Publish(new RetryJob(jobId, "anonymous"));
+
+        var job = await h.InState(jobId, m => m.Packaging);
+        Assert.Null(job.ErrorMessage);
+        Assert.Equal(1, h.SentCount<TranscodeVideo>(jobId));
+        Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
+        await WaitFor(() => h.SentCount<PackageRenditions>(jobId) == 2);
+    }
+
+    [Fact]
+    public async Task Retry_of_a_job_that_is_not_failed_changes_nothing()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.ValidatingAsync();
+
+        await h.Publish(new RetryJob(jobId, "anonymous"));
+        await h.Publish(new RenditionsValidated(jobId, 1, []));
+
+        await h.InState(jobId, m => m.Packaging);
+        Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
+    }
+
+    [Fact]
+    public async Task Progress_from_the_current_stage_keeps_the_stall_clock_fresh()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.TranscodingAsync();
+        var before = (await h.InState(jobId, m => m.Transcoding)).LastProgressAt;
+        await Task.Delay(20);
+
+        await h.Publish(new ProgressReported(Guid.NewGuid(), jobId, Stages.Transcoding, 40, "frame 30", DateTimeOffset.UtcNow));
+
+        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastProgressAt > before);
+    }
+
+    internal static async Task WaitFor(Func<bool> condition)
+    {
+        for (var i = 0; i < 100 && !condition(); i++) await Task.Delay(50);
+        Assert.True(condition(), "condition not met within 5 s");
+    }
+}

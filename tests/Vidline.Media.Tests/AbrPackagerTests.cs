@@ -1,0 +1,79 @@
+namespace Vidline.Media.Tests;
+
+[Collection(MediaCollection.Name)]
+public class AbrPackagerTests(TestMedia media)
+{
+    [Fact]
+    public async Task Packages_dash_and_hls_that_ffmpeg_can_read_back()
+    {
+        var renditions = await media.Ladder720Async();
+        var dir = media.NewWorkDirectory("package");
+
+        var package = await new AbrPackager(media.Runner, new LadderOptions()).PackageAsync(renditions, dir);
+
+        Assert.Equal(new AbrPackage("master.m3u8", "manifest.mpd"), package);
+        var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
+        Assert.Empty(master.Problems());
+        Assert.Equal(renditions.Count, master.Variants.Count);
+
+        foreach (var variant in master.Variants)
+        {
+            Assert.Matches(@"^avc1\.[0-9a-f]{6},mp4a\.40\.2$", variant["CODECS"]);
+            Assert.True(long.Parse(variant["BANDWIDTH"]!) > 0);
+
+            var playlist = Path.Combine(dir, variant.Uri);
+            Assert.Equal(variant["RESOLUTION"], await VideoSize(playlist));
+            await ReadThrough(playlist);
+        }
+
+        // Absolute path: ffprobe resolves a relative .mpd's segments against the wrong directory.
+        var mpd = Path.GetFullPath(Path.Combine(dir, package.DashManifest));
+        var sizes = await StreamSizes(mpd);
+        Assert.Equal(["1280x720", "854x480", "640x360", "audio"], sizes);
+        await ReadThrough(mpd);
+    }
+
+    [Fact]
+    public async Task Packages_video_without_audio()
+    {
+        // Tell the transcoder the source is silent, so the renditions carry video only.
+        var info = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360) with { HasAudio = false };
+        var options = new LadderOptions();
+        var renditions = await new LadderTranscoder(media.Runner, options).TranscodeAsync(
+            media.Clip360, info, new RenditionLadder(options).For(info), media.NewWorkDirectory("silent"));
+        var dir = media.NewWorkDirectory("package-silent");
+
+        var package = await new AbrPackager(media.Runner, options).PackageAsync(renditions, dir);
+
+        var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
+        var variant = Assert.Single(master.Variants);
+        Assert.Empty(master.Problems());
+        Assert.Matches(@"^avc1\.[0-9a-f]{6}$", variant["CODECS"]);
+        Assert.Equal(["640x360"], await StreamSizes(Path.GetFullPath(Path.Combine(dir, package.DashManifest))));
+        await ReadThrough(Path.Combine(dir, variant.Uri));
+    }
+
+    private async Task<string> VideoSize(string path) => (await StreamSizes(path)).First(s => s != "audio");
+
+    /// <summary>"WxH" per video stream, "audio" per audio stream, in stream order.</summary>
+    private async Task<List<string>> StreamSizes(string path)
+    {
+        var args = new List<string> { "-v", "error", "-show_entries", "stream=codec_type,width,height", "-of", "csv=p=0" };
+        HardenedInput.AddTo(args, path);
+        var lines = new List<string>();
+        await media.Runner.RunFfprobeAsync(args, line => { if (line.Trim().Length > 0) lines.Add(line.Trim()); });
+        // ffprobe lists streams once per program and once overall; the overall list comes last.
+        var overall = lines.Skip(lines.Count / 2).ToList();
+        return overall.Select(l => l.StartsWith("video") ? l["video,".Length..].Replace(',', 'x') : "audio").ToList();
+    }
+
+    /// <summary>Demuxes every stream to the end, so every segment the manifest names must exist and parse.</summary>
+    private async Task ReadThrough(string manifest)
+    {
+        var args = new List<string> { "-v", "error" };
+        HardenedInput.AddTo(args, manifest);
+        args.AddRange(["-map", "0", "-c", "copy", "-f", "null", "-"]);
+        var result = await media.Runner.RunFfmpegAsync(args);
+        Assert.DoesNotContain(result.StderrTail, l => l.Contains("rror"));
+    }
+}

@@ -1,0 +1,142 @@
+using Vidline.Contracts;
+
+namespace Vidline.Media.Tests;
+
+[Collection(MediaCollection.Name)]
+public class MediaProbeTests(TestMedia media)
+{
+    private MediaProbe Probe => new(media.Runner);
+
+    [Fact]
+    public async Task Describes_a_good_clip()
+    {
+        var info = await Probe.ProbeAsync(media.Clip360);
+
+        Assert.Equal(640, info.Width);
+        Assert.Equal(360, info.Height);
+        Assert.Equal(30, info.FrameRate);
+        Assert.Equal(90, info.FrameCount);
+        Assert.InRange(info.DurationSeconds, 2.9, 3.1);
+        Assert.True(info.HasAudio);
+        Assert.Equal("h264", info.VideoCodec);
+    }
+
+    [Theory]
+    [InlineData("zero", "empty")]
+    [InlineData("text", "could not be read as video")]
+    [InlineData("truncated", "moov atom not found")]
+    [InlineData("truncated-faststart", "truncated")]
+    [InlineData("audio", "no video stream (audio only)")]
+    public async Task Rejects_bad_media_with_a_clear_reason(string which, string expectedReason)
+    {
+        var path = which switch
+        {
+            "zero" => media.ZeroBytes,
+            "text" => media.TextFile,
+            "truncated" => media.Truncated,
+            "truncated-faststart" => media.TruncatedFaststart,
+            _ => media.AudioOnly,
+        };
+
+        var e = await Assert.ThrowsAsync<UnusableMediaException>(() => Probe.ProbeAsync(path));
+
+        Assert.Contains(expectedReason, e.Reason);
+        Assert.DoesNotContain(media.Directory, e.Reason);   // no server paths in user-facing text
+    }
+
+    [Fact]
+    public async Task Rejects_dimensions_over_the_configured_maximum()
+    {
+        var probe = new MediaProbe(new FfmpegRunner(new MediaOptions { MaxWidth = 1280, MaxHeight = 360 }));
+
+        var e = await Assert.ThrowsAsync<UnusableMediaException>(() => probe.ProbeAsync(media.Clip720));
+
+        Assert.Contains("1280x720", e.Reason);
+    }
+
+    [Fact]
+    public async Task Rejects_durations_over_the_configured_maximum()
+    {
+        var probe = new MediaProbe(new FfmpegRunner(new MediaOptions { MaxDurationSeconds = 2 }));
+
+        var e = await Assert.ThrowsAsync<UnusableMediaException>(() => probe.ProbeAsync(media.Clip360));
+
+        Assert.Contains("longest accepted", e.Reason);
+    }
+
+    [Fact]
+    public async Task A_missing_file_is_not_the_uploaders_fault() =>
+        await Assert.ThrowsAsync<FileNotFoundException>(() => Probe.ProbeAsync(media.In("nope.mp4")));
+}
+
+/// <summary>The acceptance rules on ffprobe JSON that real clips cannot easily produce.</summary>
+public class MediaProbeRulesTests
+{
+    private static readonly MediaOptions Limits = new();
+
+    private static string Json(string videoStream, string format = """{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"10.0"}""") =>
+        $$"""{"streams":[{{videoStream}}],"format":{{format}}}""";
+
+    private static UnusableMediaException Rejected(string json) =>
+        Assert.Throws<UnusableMediaException>(() => MediaProbe.Interpret(json, Limits));
+
+    [Fact]
+    public void Absurd_claimed_dimensions() =>
+        Assert.Contains("largest accepted is 7680x4320",
+            Rejected(Json("""{"codec_type":"video","width":65530,"height":65530,"avg_frame_rate":"30/1"}""")).Reason);
+
+    [Fact]
+    public void Zero_dimensions() =>
+        Assert.Contains("width or height is zero",
+            Rejected(Json("""{"codec_type":"video","width":0,"height":0,"avg_frame_rate":"30/1"}""")).Reason);
+
+    [Fact]
+    public void Absurd_claimed_duration() =>
+        Assert.Contains("longest accepted",
+            Rejected(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
+                """{"format_name":"matroska,webm","duration":"9999999.0"}""")).Reason);
+
+    [Fact]
+    public void Missing_duration() =>
+        Assert.Contains("duration is unknown",
+            Rejected(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
+                """{"format_name":"matroska,webm"}""")).Reason);
+
+    [Fact]
+    public void Cover_art_is_not_video() =>
+        Assert.Contains("audio only", Rejected("""
+            {"streams":[{"codec_type":"audio"},
+                        {"codec_type":"video","width":600,"height":600,"disposition":{"attached_pic":1}}],
+             "format":{"format_name":"mp3","duration":"180.0"}}
+            """).Reason);
+
+    [Fact]
+    public void Still_images_are_not_video() =>
+        Assert.Contains("still image",
+            Rejected(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"25/1"}""",
+                """{"format_name":"image2","duration":"0.04"}""")).Reason);
+
+    [Fact]
+    public void Frame_rate_falls_back_to_r_frame_rate_and_frame_count_to_duration_times_rate()
+    {
+        var info = MediaProbe.Interpret(
+            Json("""{"codec_type":"video","codec_name":"vp9","width":640,"height":360,"avg_frame_rate":"0/0","r_frame_rate":"30000/1001"}"""),
+            Limits);
+
+        Assert.Equal(new MediaInfo(10.0, 640, 360, 29.97, 300, false, "vp9"), info);
+    }
+
+    [Theory]
+    [InlineData("30/1", 30.0)]
+    [InlineData("30000/1001", 29.97002997)]
+    [InlineData("25", 25.0)]
+    [InlineData("0/0", null)]
+    [InlineData("x/y", null)]
+    [InlineData(null, null)]
+    public void Frame_rate_fractions(string? text, double? expected)
+    {
+        var rate = MediaProbe.Fraction(text);
+        if (expected is null) Assert.Null(rate);
+        else Assert.Equal(expected.Value, rate!.Value, 6);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using MassTransit;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Vidline.ProgressGateway.Tests.Integration;
+
+/// <summary>
+/// Two gateway instances (A and B) sharing one throw-away database and one throw-away RabbitMQ virtual
+/// host, like two replicas behind the edge, without touching a system that may be running alongside.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    private const string Management = "http://127.0.0.1:15672/api";
+    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline;Persist Security Info=true";
+
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
+    private readonly HttpClient _rabbit = new();
+
+    public string DatabaseName => $"vidline_gw_{_suffix}";
+    public string VirtualHost => $"vidline-gw-{_suffix}";
+    public string ConnectionString => $"{PostgresServer};Database={DatabaseName}";
+    public string StorageRoot { get; } = Directory.CreateTempSubdirectory("vidline-gw-storage-").FullName;
+
+    public GatewayFactory A { get; private set; } = null!;
+    public GatewayFactory B { get; private set; } = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+
+    public IBus Bus => A.Services.GetRequiredService<IBus>();
+
+    public async Task InitializeAsync()
+    {
+        _rabbit.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
+        (await _rabbit.PutAsync($"{Management}/vhosts/{VirtualHost}", null)).EnsureSuccessStatusCode();
+        (await _rabbit.PutAsJsonAsync($"{Management}/permissions/{VirtualHost}/guest",
+            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+
+        A = new GatewayFactory(this);
+        B = new GatewayFactory(this);
+        // Touching Server starts the host: migrations, bus and tailer.
+        _ = A.Server;
+        _ = B.Server;
+        // A message published before the receive endpoint has bound its queue would be dropped by the
+        // broker; wait until both buses report their endpoints ready.
+        foreach (var factory in new[] { A, B })
+        {
+            var status = await factory.Services.GetRequiredService<IBusControl>()
+                .WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
+            Assert.Equal(BusHealthStatus.Healthy, status);
+        }
+        Db = NpgsqlDataSource.Create(ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Db.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection($"{PostgresServer};Database=postgres;Pooling=false"))
+        {
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        await _rabbit.DeleteAsync($"{Management}/vhosts/{VirtualHost}");
+        _rabbit.Dispose();
+        Directory.Delete(StorageRoot, recursive: true);
+    }
+}
+
+public sealed class GatewayFactory(GatewayFixture fixture) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Postgres", fixture.ConnectionString);
+        builder.UseSetting("RabbitMq:Host", "127.0.0.1");
+        builder.UseSetting("RabbitMq:VirtualHost", fixture.VirtualHost);
+        builder.UseSetting("Sse:HeartbeatSeconds", "1");
+        builder.UseSetting("Storage:Root", fixture.StorageRoot);
+        builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
+    }
+}

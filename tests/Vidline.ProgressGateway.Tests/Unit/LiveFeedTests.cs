@@ -1,0 +1,63 @@
+using System.Diagnostics;
+
+namespace Vidline.ProgressGateway.Tests.Unit;
+
+public class LiveFeedTests
+{
+    private static StoredEvent Event(long id, Guid job, string status = "processing") =>
+        new(id, job, "progress", "{}", status);
+
+    [Fact]
+    public async Task A_slow_subscriber_is_cut_off_without_holding_up_the_others()
+    {
+        var feed = new LiveFeed();
+        var job = Guid.NewGuid();
+        var slow = feed.Subscribe(EventFilter.ForJob(job), capacity: 3);
+        var fast = feed.Subscribe(EventFilter.ForJob(job), capacity: 1000);
+
+        var watch = Stopwatch.StartNew();
+        for (var id = 1; id <= 500; id++) feed.Publish([Event(id, job)]);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), "publishing must never wait for a reader");
+
+        // The slow one keeps what it buffered, then its stream ends with the reason.
+        var received = new List<long>();
+        await Assert.ThrowsAsync<SubscriberTooSlowException>(async () =>
+        {
+            await foreach (var e in slow.Reader.ReadAllAsync()) received.Add(e.Id);
+        });
+        Assert.Equal([1, 2, 3], received);
+
+        var fastIds = new List<long>();
+        while (fast.Reader.TryRead(out var e)) fastIds.Add(e.Id);
+        Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), fastIds);
+        Assert.Equal(1, feed.Count); // the slow one was removed
+    }
+
+    [Fact]
+    public void Filters_by_job_set_and_status()
+    {
+        var feed = new LiveFeed();
+        var (a, b, c) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var some = feed.Subscribe(new EventFilter(new HashSet<Guid> { a, b }), 100, "all");
+        var failed = feed.Subscribe(new EventFilter(Status: "failed"), 100, "all");
+        var one = feed.Subscribe(EventFilter.ForJob(c), 100, "job");
+
+        feed.Publish([Event(1, a), Event(2, b, "failed"), Event(3, c), Event(4, c, "failed")]);
+
+        Assert.Equal([1L, 2L], Drain(some));
+        Assert.Equal([2L, 4L], Drain(failed));
+        Assert.Equal([3L, 4L], Drain(one));
+        Assert.Equal(2, feed.CountScope("all"));
+        Assert.Equal(1, feed.CountScope("job"));
+
+        one.Dispose();
+        Assert.Equal(2, feed.Count);
+    }
+
+    private static List<long> Drain(LiveFeed.Subscription s)
+    {
+        var ids = new List<long>();
+        while (s.Reader.TryRead(out var e)) ids.Add(e.Id);
+        return ids;
+    }
+}
