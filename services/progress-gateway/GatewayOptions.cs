@@ -19,8 +19,3 @@ public sealed class RetentionOptions
     public double SweepMinutes { get; set; } = 60;
 }
 
-/// <summary>Shared file storage (section <c>Storage</c>); retention removes a job's folders under it.</summary>
-public sealed class StorageOptions
-{
-    public string Root { get; set; } = "";
-}

@@ -1,3 +1,4 @@
+using Vidline.Media;
 using Vidline.ProgressGateway.Streaming;
 
 namespace Vidline.ProgressGateway;
@@ -10,7 +11,7 @@ public static class GatewayServices
         var services = builder.Services;
         services.Configure<SseOptions>(builder.Configuration.GetSection("Sse"));
         services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
-        services.Configure<StorageOptions>(builder.Configuration.GetSection("Storage"));
+        builder.AddVidlineStorage();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();

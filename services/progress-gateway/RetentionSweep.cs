@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Vidline.Media.Storage;
 
 namespace Vidline.ProgressGateway;
 
@@ -8,9 +9,8 @@ namespace Vidline.ProgressGateway;
 /// their files from shared storage. Any instance may run it; the DELETE makes concurrent sweeps harmless.
 /// </summary>
 public sealed class RetentionSweep(NpgsqlDataSource dataSource, IOptions<RetentionOptions> retention,
-    IOptions<StorageOptions> storage, IHostEnvironment environment, ILogger<RetentionSweep> logger) : BackgroundService
+    IMediaStore store, ILogger<RetentionSweep> logger) : BackgroundService
 {
-    private static readonly string[] JobFolders = ["outputs", "work", "uploads"];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,26 +40,23 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IOptions<Retenti
         await using (var reader = await command.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) removed.Add(reader.GetGuid(0));
 
-        foreach (var jobId in removed) DeleteFiles(jobId);
+        foreach (var jobId in removed) await DeleteFilesAsync(jobId);
         if (removed.Count > 0) logger.LogInformation("Retention removed {Count} jobs", removed.Count);
         return removed;
     }
 
-    private void DeleteFiles(Guid jobId)
+    private async Task DeleteFilesAsync(Guid jobId)
     {
-        if (string.IsNullOrWhiteSpace(storage.Value.Root)) return;
-        var root = Path.GetFullPath(storage.Value.Root, environment.ContentRootPath);
-        foreach (var folder in JobFolders)
+        foreach (var prefix in new[] { StorageKeys.Outputs(jobId), StorageKeys.Work(jobId), StorageKeys.Uploads(jobId) })
         {
-            var path = Path.Combine(root, folder, jobId.ToString());
             try
             {
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                await store.DeletePrefixAsync(prefix, CancellationToken.None);
             }
             catch (IOException e)
             {
                 // Another process may still hold a file; the row is gone, so log it for an operator.
-                logger.LogWarning(e, "Could not delete {Path}", path);
+                logger.LogWarning(e, "Could not delete {Prefix}", prefix);
             }
         }
     }

@@ -13,7 +13,6 @@ public static class MediaRegistration
     {
         builder.Services.Configure<MediaOptions>(builder.Configuration.GetSection(MediaOptions.SectionName));
         builder.Services.Configure<LadderOptions>(builder.Configuration.GetSection(LadderOptions.SectionName));
-        builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection("Storage"));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<MediaOptions>>().Value);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LadderOptions>>().Value);
         builder.Services.AddSingleton<FfmpegRunner>();
@@ -22,6 +21,13 @@ public static class MediaRegistration
         builder.Services.AddSingleton<LadderTranscoder>();
         builder.Services.AddSingleton<QualityMeter>();
         builder.Services.AddSingleton<AbrPackager>();
+        return builder.AddVidlineStorage();
+    }
+
+    /// <summary>Just the media store (section <c>Storage</c>), for services that move files but run no ffmpeg.</summary>
+    public static IHostApplicationBuilder AddVidlineStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection("Storage"));
         builder.Services.AddSingleton<IMediaStore, FileSystemMediaStore>();
         return builder;
     }

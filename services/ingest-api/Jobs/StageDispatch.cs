@@ -56,18 +56,21 @@ public static class StageDispatch
         });
     }
 
-    /// <summary>Everything the stage's node needs is in the command: nodes keep no state of their own.</summary>
+    /// <summary>
+    /// Everything the stage's node needs is in the command: nodes keep no state of their own. Each attempt
+    /// writes to its own folder, so a slow node and its replacement never write the same files.
+    /// </summary>
     public static (string Queue, object Command) CommandFor(VideoJobState saga)
     {
         var id = saga.CorrelationId;
         return saga.Stage switch
         {
             Stages.Transcoding => (StageQueues.Transcode,
-                new TranscodeVideo(id, saga.Attempt, saga.SourceKey!, saga.Source!, StorageKeys.Renditions(id))),
+                new TranscodeVideo(id, saga.Attempt, saga.SourceKey!, saga.Source!, $"{StorageKeys.Renditions(id)}/attempt-{saga.Attempt}")),
             Stages.Validation => (StageQueues.Validate,
                 new ValidateRenditions(id, saga.Attempt, saga.SourceKey!, saga.Source!, saga.Renditions)),
             Stages.Packaging => (StageQueues.Package,
-                new PackageRenditions(id, saga.Attempt, saga.Renditions, StorageKeys.Package(id))),
+                new PackageRenditions(id, saga.Attempt, saga.Renditions, $"{StorageKeys.Package(id)}/attempt-{saga.Attempt}")),
             Stages.Storage => (StageQueues.Store,
                 new StoreOutputs(id, saga.Attempt, saga.PackagePrefix!, saga.HlsManifest!, saga.DashManifest!)),
             _ => throw new InvalidOperationException($"Stage '{saga.Stage}' has no worker to dispatch to."),

@@ -16,7 +16,7 @@ namespace Vidline.ProgressGateway.Tests.Integration;
 public sealed class GatewayFixture : IAsyncLifetime
 {
     private const string Management = "http://127.0.0.1:15672/api";
-    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline;Persist Security Info=true";
+    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
 
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
     private readonly HttpClient _rabbit = new();

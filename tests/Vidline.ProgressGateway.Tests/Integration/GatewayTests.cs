@@ -400,9 +400,9 @@ public class GatewayTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         }
         foreach (var folder in new[] { "outputs", "work", "uploads" })
         {
-            Directory.CreateDirectory(Path.Combine(fixture.StorageRoot, folder, old.ToString(), "sub"));
-            File.WriteAllText(Path.Combine(fixture.StorageRoot, folder, old.ToString(), "sub", "x.bin"), "x");
-            Directory.CreateDirectory(Path.Combine(fixture.StorageRoot, folder, fresh.ToString()));
+            Directory.CreateDirectory(Path.Combine(fixture.StorageRoot, folder, old.ToString("N"), "sub"));
+            File.WriteAllText(Path.Combine(fixture.StorageRoot, folder, old.ToString("N"), "sub", "x.bin"), "x");
+            Directory.CreateDirectory(Path.Combine(fixture.StorageRoot, folder, fresh.ToString("N")));
         }
 
         var removed = await fixture.B.Services.GetRequiredService<RetentionSweep>().SweepAsync(default);
@@ -414,8 +414,8 @@ public class GatewayTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         Assert.Equal(HttpStatusCode.OK, (await _a.GetAsync($"/jobs/{fresh}")).StatusCode);
         foreach (var folder in new[] { "outputs", "work", "uploads" })
         {
-            Assert.False(Directory.Exists(Path.Combine(fixture.StorageRoot, folder, old.ToString())));
-            Assert.True(Directory.Exists(Path.Combine(fixture.StorageRoot, folder, fresh.ToString())));
+            Assert.False(Directory.Exists(Path.Combine(fixture.StorageRoot, folder, old.ToString("N"))));
+            Assert.True(Directory.Exists(Path.Combine(fixture.StorageRoot, folder, fresh.ToString("N"))));
         }
     }
 

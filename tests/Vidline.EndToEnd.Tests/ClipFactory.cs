@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>Makes small test videos with ffmpeg at test time (nothing binary is checked in).</summary>
+public sealed class ClipFactory(string directory)
+{
+    /// <summary>A short clip with a test pattern and a tone.</summary>
+    public Task<string> ClipAsync(string name, int width = 640, int height = 360, int seconds = 3) =>
+        MakeAsync(name, ["-f", "lavfi", "-i", $"testsrc2=size={width}x{height}:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+            "-t", seconds.ToString(), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"]);
+
+    /// <summary>A long 1080p clip made cheaply: two seconds encoded, then looped by stream copy.</summary>
+    public async Task<string> LongClipAsync(string name, int seconds = 40)
+    {
+        var seed = await ClipAsync(name + "-seed", 1920, 1080, 2);
+        return await MakeAsync(name, ["-stream_loop", (seconds / 2 - 1).ToString(), "-i", seed, "-c", "copy"]);
+    }
+
+    public async Task<string> TextFileAsync(string name)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, name);
+        await File.WriteAllTextAsync(path, "this is not a video, just some text\n");
+        return path;
+    }
+
+    private async Task<string> MakeAsync(string name, IEnumerable<string> arguments)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, name + ".mp4");
+        if (File.Exists(path)) return path;
+        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        foreach (var a in new[] { "-v", "error", "-y" }.Concat(arguments).Append(path)) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg could not make {name}: {error}");
+        return path;
+    }
+}

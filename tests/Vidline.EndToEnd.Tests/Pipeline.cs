@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>
+/// The whole system for one test class: its own RabbitMQ virtual host, PostgreSQL database and storage folder,
+/// the five services as processes, and an nginx edge in front, so tests never meet a running `make run`.
+/// </summary>
+public sealed class Pipeline : IAsyncLifetime
+{
+    private const string Postgres = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
+    private readonly string _id = $"e2e_{Guid.NewGuid():N}"[..16];
+    private readonly Dictionary<string, ServiceProcess> _services = new();
+
+    public string RepoRoot { get; } = FindRepoRoot();
+    public string StateDirectory { get; }
+    public string StorageRoot => Path.Combine(StateDirectory, "storage");
+    public int EdgePort { get; } = FreePort();
+    public HttpClient Edge { get; }
+    public ClipFactory Clips { get; }
+
+    public Pipeline()
+    {
+        StateDirectory = Directory.CreateTempSubdirectory("vidline-e2e-").FullName;
+        Edge = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{EdgePort}"), Timeout = TimeSpan.FromMinutes(2) };
+        Clips = new ClipFactory(Path.Combine(StateDirectory, "clips"));
+    }
+
+    public ServiceProcess this[string name] => _services[name];
+
+    public async Task InitializeAsync()
+    {
+        await CreateVirtualHostAsync();
+        Directory.CreateDirectory(Path.Combine(StateDirectory, "logs"));
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Postgres"] = $"{Postgres};Database=vidline_{_id}",
+            ["RabbitMq__VirtualHost"] = _id,
+            ["Storage__Root"] = StorageRoot,
+            ["Stages__StallTimeout"] = "00:00:08",
+            ["Stages__SweepInterval"] = "00:00:01",
+            ["Media__Ladder__Preset"] = "ultrafast",
+            ["Sse__HeartbeatSeconds"] = "2",
+        };
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        foreach (var (name, project) in new[]
+                 {
+                     ("ingest-api", "Vidline.IngestApi"), ("transcoder", "Vidline.Transcoder"), ("validator", "Vidline.Validator"),
+                     ("packager", "Vidline.Packager"), ("progress-gateway", "Vidline.ProgressGateway"),
+                 })
+        {
+            var directory = Path.Combine(RepoRoot, "services", name);
+            var dll = Path.Combine(directory, "bin", configuration, "net10.0", project + ".dll");
+            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution first ({configuration}): {dll} is missing.");
+            _services[name] = new ServiceProcess(name, directory, dll, FreePort(), environment, Path.Combine(StateDirectory, "logs"));
+        }
+        // The gateway and ingest migrate the database; start them first, then the stage workers side by side.
+        await _services["ingest-api"].StartAsync();
+        await _services["progress-gateway"].StartAsync();
+        await Task.WhenAll(_services["transcoder"].StartAsync(), _services["validator"].StartAsync(), _services["packager"].StartAsync());
+        await RunEdgeScriptAsync("edge-up");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services.Values) service.Kill();
+        await RunEdgeScriptAsync("edge-down");
+        await DeleteVirtualHostAsync();
+        await using (var connection = new NpgsqlConnection($"{Postgres};Database=postgres"))
+        {
+            await connection.OpenAsync();
+            await new NpgsqlCommand($"DROP DATABASE IF EXISTS vidline_{_id} WITH (FORCE)", connection).ExecuteNonQueryAsync();
+        }
+        try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { }
+        Edge.Dispose();
+    }
+
+    /// <summary>Every service's log tail, for a failing assertion's message.</summary>
+    public string Logs() => string.Join("\n", _services.Values.Select(s => $"----- {s.Name}\n{s.Tail(25)}"));
+
+    // ---- the public API, through the edge
+
+    public async Task<HttpResponseMessage> UploadAsync(string path, string? key = null, int? priority = null, string? idempotencyKey = null)
+    {
+        using var form = new MultipartFormDataContent();
+        var file = new StreamContent(File.OpenRead(path));
+        file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
+        form.Add(file, "video", Path.GetFileName(path));
+        if (key is not null) form.Add(new StringContent(key), "key");
+        if (priority is not null) form.Add(new StringContent(priority.Value.ToString()), "priority");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/process") { Content = form };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await Edge.SendAsync(request);
+    }
+
+    public async Task<Guid> SubmitAsync(string path, int? priority = null)
+    {
+        var response = await UploadAsync(path, priority: priority);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"upload answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("job_id").GetGuid();
+    }
+
+    public async Task<JsonElement> JobAsync(Guid jobId)
+    {
+        var response = await Edge.GetAsync($"/jobs/{jobId}");
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    /// <summary>Polls GET /jobs/{id} until <paramref name="until"/> holds.</summary>
+    public async Task<JsonElement> WaitForJobAsync(Guid jobId, Func<JsonElement, bool> until, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        JsonElement job = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Edge.GetAsync($"/jobs/{jobId}");
+            if (response.IsSuccessStatusCode)
+            {
+                job = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (until(job)) return job;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"job {jobId} never got there; last seen: {job}\n{Logs()}");
+    }
+
+    public Task<JsonElement> WaitForStatusAsync(Guid jobId, string status, TimeSpan? timeout = null) =>
+        WaitForJobAsync(jobId, j => j.GetProperty("status").GetString() == status, timeout);
+
+    /// <summary>Reads a job's SSE stream through the edge until the server closes it.</summary>
+    public async Task<IReadOnlyList<SseEvent>> StreamAsync(Guid jobId, TimeSpan? timeout = null, string? lastEventId = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/jobs/{jobId}/stream");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
+        using var response = await Edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        return await SseEvent.ReadAllAsync(await response.Content.ReadAsStreamAsync(cancel.Token), cancel.Token);
+    }
+
+    /// <summary>ffprobe over HTTP through the edge, as a player would fetch it.</summary>
+    public async Task<string> ProbeUrlAsync(string relativeUrl, params string[] extra)
+    {
+        var info = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-v", "error" }.Concat(extra).Append($"http://127.0.0.1:{EdgePort}{relativeUrl}")) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"ffprobe {relativeUrl} failed: {error}");
+        return output;
+    }
+
+    // ---- plumbing
+
+    private async Task RunEdgeScriptAsync(string command)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot };
+        info.ArgumentList.Add(Path.Combine(RepoRoot, "scripts", "infra.sh"));
+        info.ArgumentList.Add(command);
+        info.Environment["VIDLINE_STATE"] = StateDirectory;
+        info.Environment["VIDLINE_STORAGE"] = StorageRoot;
+        info.Environment["EDGE_PORT"] = EdgePort.ToString();
+        info.Environment["INGEST_PORT"] = _services["ingest-api"].Port.ToString();
+        info.Environment["GATEWAY_PORT"] = _services["progress-gateway"].Port.ToString();
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh {command} failed: {output}");
+    }
+
+    private static readonly HttpClient Management = new()
+    {
+        BaseAddress = new Uri("http://127.0.0.1:15672"),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest"))) },
+    };
+
+    private async Task CreateVirtualHostAsync()
+    {
+        (await Management.PutAsync($"/api/vhosts/{_id}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
+        (await Management.PutAsync($"/api/permissions/{_id}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" })))
+            .EnsureSuccessStatusCode();
+    }
+
+    private Task DeleteVirtualHostAsync() => Management.DeleteAsync($"/api/vhosts/{_id}");
+
+    /// <summary>Messages waiting in a queue of this pipeline's virtual host.</summary>
+    public async Task<int> QueueDepthAsync(string queue)
+    {
+        var queueInfo = await Management.GetFromJsonAsync<JsonElement>($"/api/queues/{_id}/{queue}");
+        return queueInfo.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Vidline.slnx"))) return dir.FullName;
+        throw new InvalidOperationException("Vidline.slnx not found above the test binaries.");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>One Vidline service running as its own process, with its output kept in a log file.</summary>
+public sealed class ServiceProcess(string name, string projectDirectory, string dll, int port, IReadOnlyDictionary<string, string> environment, string logDirectory)
+{
+    private Process? _process;
+
+    public string Name => name;
+    public int Port => port;
+    public string BaseUrl => $"http://127.0.0.1:{port}";
+    public string LogPath => Path.Combine(logDirectory, $"{name}.log");
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
+    public async Task StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = projectDirectory, // content root: appsettings.json and wwwroot
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(BaseUrl);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) info.Environment[key] = value;
+
+        var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{name} exited with {_process.ExitCode}:\n{Tail()}");
+            try
+            {
+                if ((await http.GetAsync($"{BaseUrl}/health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{name} did not become healthy:\n{Tail()}");
+    }
+
+    /// <summary>kill -9: no graceful shutdown, exactly like a crashed node.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+    }
+
+    public string Tail(int lines = 60)
+    {
+        try
+        {
+            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var all = new StreamReader(stream).ReadToEnd().Split('\n');
+            return string.Join('\n', all.TakeLast(lines));
+        }
+        catch (IOException) { return "(no log)"; }
+    }
+}

@@ -1,0 +1,32 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>One Server-Sent Event as a browser's EventSource would see it.</summary>
+public sealed record SseEvent(string Type, string? Id, string Data)
+{
+    public JsonElement Json => JsonDocument.Parse(Data).RootElement;
+
+    /// <summary>Parses an event stream (event/id/data fields, blank line ends an event, ':' lines are comments) until it closes.</summary>
+    public static async Task<IReadOnlyList<SseEvent>> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var events = new List<SseEvent>();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        string? type = null, id = null;
+        var data = new StringBuilder();
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (data.Length > 0) events.Add(new SseEvent(type ?? "message", id, data.ToString().TrimEnd('\n')));
+                (type, id) = (null, null);
+                data.Clear();
+            }
+            else if (line.StartsWith("event:")) type = line[6..].Trim();
+            else if (line.StartsWith("id:")) id = line[3..].Trim();
+            else if (line.StartsWith("data:")) data.Append(line[5..].TrimStart()).Append('\n');
+        }
+        return events;
+    }
+}
