@@ -18,5 +18,8 @@ public record RetryJob(Guid JobId, string RequestedBy);
 /// <summary>The stall sweep saw no progress from <c>Stage</c> for too long while on <c>Attempt</c>.</summary>
 public record StageStalled(Guid JobId, string Stage, int Attempt);
 
+/// <summary>A stage node is still alive and working on <c>Attempt</c>, even when it has no new percentage to report.</summary>
+public record StageHeartbeat(Guid JobId, string Stage, int Attempt, DateTimeOffset Timestamp);
+
 /// <summary>Fanned out to every stage node: stop work on this job now and remove partial outputs.</summary>
 public record JobCancelled(Guid JobId);

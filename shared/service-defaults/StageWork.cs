@@ -18,6 +18,9 @@ public sealed class StageWorkOptions
     /// <summary>Jobs one process works on at once (one ffmpeg each: scale out with more processes).</summary>
     public int Concurrency { get; set; } = 1;
 
+    /// <summary>How often a working node tells the saga it is alive (keep well under the saga's stall timeout).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>In-process retries of a transient fault (I/O) before the stage reports failure to the saga.</summary>
     public int TransientRetries { get; set; } = 3;
 }
@@ -44,6 +47,8 @@ public sealed class StageWork(RunningJobs running, IOptions<StageWorkOptions> op
         }
         using var registration = running.Start(jobId, context.CancellationToken);
         var progress = new StageProgress(context, jobId, stage, options.Value.ProgressInterval);
+        using var stopHeartbeat = CancellationTokenSource.CreateLinkedTokenSource(registration.Token);
+        var heartbeat = HeartbeatAsync(context, new StageHeartbeat(jobId, stage, attempt, default), stopHeartbeat.Token);
         try
         {
             await progress.ReportAsync(0, $"{stage} started (attempt {attempt})", force: true, cancellationToken: registration.Token);
@@ -69,6 +74,30 @@ public sealed class StageWork(RunningJobs running, IOptions<StageWorkOptions> op
         {
             logger.LogError(e, "Job {JobId} {Stage} attempt {Attempt} failed", jobId, stage, attempt);
             await context.Publish(new StageFailed(jobId, stage, attempt, $"{stage} failed: {e.Message}", Permanent: false));
+        }
+        finally
+        {
+            await stopHeartbeat.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>
+    /// Long steps (scoring a long rendition, say) may report no percentage for minutes; the heartbeat keeps
+    /// the saga's stall sweep from mistaking a busy node for a dead one. A killed node stops beating.
+    /// </summary>
+    private async Task HeartbeatAsync(IPublishEndpoint publisher, StageHeartbeat beat, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(options.Value.HeartbeatInterval);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+                await publisher.Publish(beat with { Timestamp = DateTimeOffset.UtcNow }, cancellationToken);
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Heartbeat for job {JobId} stopped", beat.JobId);
         }
     }
 

@@ -49,6 +49,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["Stages__SweepInterval"] = "00:00:01",
             ["Media__Ladder__Preset"] = "ultrafast",
             ["Sse__HeartbeatSeconds"] = "2",
+            ["StageWork__HeartbeatInterval"] = "00:00:02",
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         foreach (var (name, project) in new[]
@@ -82,6 +83,21 @@ public sealed class Pipeline : IAsyncLifetime
         try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { }
         Edge.Dispose();
     }
+
+    /// <summary>kill -9 a service, then start it again (optionally with different settings).</summary>
+    public async Task RestartAsync(string name, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        _services[name].Kill();
+        await _services[name].StartAsync(overrides);
+    }
+
+    /// <summary>ffmpeg processes working on <paramref name="jobId"/> (their command lines name the job's folders).</summary>
+    public static IReadOnlyList<int> FfmpegProcessesOf(Guid jobId) =>
+        Process.GetProcessesByName("ffmpeg").Where(p =>
+        {
+            try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(jobId.ToString("N")); }
+            catch (IOException) { return false; }
+        }).Select(p => p.Id).ToList();
 
     /// <summary>Every service's log tail, for a failing assertion's message.</summary>
     public string Logs() => string.Join("\n", _services.Values.Select(s => $"----- {s.Name}\n{s.Tail(25)}"));

@@ -24,6 +24,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
         Event(() => StageFailed, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
         Event(() => StageStalled, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
         Event(() => ProgressReported, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
+        Event(() => StageHeartbeat, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelJob, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
         Event(() => RetryJob, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
 
@@ -45,6 +46,9 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
                 .PublishStatus(JobStatuses.Processing, clock));
 
         During(Uploading,
+            // A long upload keeps the stall sweep away by reporting progress.
+            When(ProgressReported, x => x.Message.Stage == Stages.Uploading)
+                .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
             When(VideoUploaded)
                 .Then(x => x.Saga.SourceArrived(x.Message))
                 .DispatchStage(Stages.Transcoding, clock)
@@ -85,6 +89,8 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 
         During(Transcoding, Validating, Packaging, Storing,
             When(ProgressReported, x => x.Message.Stage == x.Saga.Stage)
+                .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
+            When(StageHeartbeat, x => x.Message.Stage == x.Saga.Stage && x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
             // A transient fault or a silent node gets the stage sent again, up to the policy's limit.
             When(StageFailed, x => x.Message.Stage == x.Saga.Stage && x.Message.Attempt == x.Saga.Attempt)
@@ -144,6 +150,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
     public Event<StageFailed> StageFailed { get; private set; } = null!;
     public Event<StageStalled> StageStalled { get; private set; } = null!;
     public Event<ProgressReported> ProgressReported { get; private set; } = null!;
+    public Event<StageHeartbeat> StageHeartbeat { get; private set; } = null!;
     public Event<CancelJob> CancelJob { get; private set; } = null!;
     public Event<RetryJob> RetryJob { get; private set; } = null!;
 

@@ -6,7 +6,8 @@ namespace Vidline.ProgressGateway.Streaming;
 /// Writes one client's event stream: the prelude (snapshots), then a replay from the database of
 /// everything after <c>cursor</c>, then live events. The live subscription was opened before the replay
 /// query ran, so together they cover every id; ids at or below the last one sent are skipped, so nothing
-/// arrives twice.
+/// arrives twice. A retried job has more than one <c>done</c> in its history: only one after
+/// <c>staleDoneUpTo</c> ends the stream.
 /// </summary>
 public sealed class EventStreamResult(
     IReadOnlyList<SseFrame> prelude,
@@ -15,7 +16,8 @@ public sealed class EventStreamResult(
     EventHistory history,
     SseOptions options,
     bool endAfterDone,
-    SseFrame? doneFallback = null) : IResult
+    SseFrame? doneFallback = null,
+    long staleDoneUpTo = 0) : IResult
 {
     private const int ReplayPage = 1000;
 
@@ -47,7 +49,7 @@ public sealed class EventStreamResult(
                 {
                     await Write(response, SseFrame.For(e), ct);
                     last = e.Id;
-                    if (endAfterDone && e.IsDone) { await response.Body.FlushAsync(ct); return; }
+                    if (endAfterDone && e.IsDone && e.Id > staleDoneUpTo) { await response.Body.FlushAsync(ct); return; }
                 }
                 await response.Body.FlushAsync(ct);
                 if (page.Count < ReplayPage) break;
@@ -82,7 +84,7 @@ public sealed class EventStreamResult(
                     if (e.Id <= last) continue;
                     await Write(response, SseFrame.For(e), ct);
                     last = e.Id;
-                    if (endAfterDone && e.IsDone) { await response.Body.FlushAsync(ct); return; }
+                    if (endAfterDone && e.IsDone && e.Id > staleDoneUpTo) { await response.Body.FlushAsync(ct); return; }
                 }
                 await response.Body.FlushAsync(ct);
             }

@@ -29,6 +29,8 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             }
             // Finished without a stored `done` (e.g. the row predates it): say so from the row rather than hang.
             SseFrame? doneFallback = snapshot.IsFinal && snapshot.DoneEventId is null ? DoneFrom(snapshot.Job) : null;
+            // A `done` followed by a retry is history, not the end: only the job's latest `done` closes the stream.
+            var staleDoneUpTo = snapshot.IsFinal ? (snapshot.DoneEventId ?? 1) - 1 : snapshot.DoneEventId ?? 0;
 
             if (lastEventId is { } resumeFrom)
             {
@@ -37,12 +39,12 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
                     subscription.Dispose();
                     return TypedResults.NoContent();
                 }
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endAfterDone: true, doneFallback);
+                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endAfterDone: true, doneFallback, staleDoneUpTo);
             }
 
             var status = new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId);
             return new EventStreamResult([status], snapshot.SnapshotEventId ?? 0, subscription, history, options.Value,
-                endAfterDone: true, doneFallback);
+                endAfterDone: true, doneFallback, staleDoneUpTo);
         }
         catch
         {

@@ -110,6 +110,24 @@ public class FailureAndRetryTests
         await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastProgressAt > before);
     }
 
+    [Fact]
+    public async Task A_heartbeat_from_the_current_attempt_keeps_the_stall_clock_fresh_and_a_stale_one_does_not()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.TranscodingAsync();
+        await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
+        await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
+        var before = (await h.InState(jobId, m => m.Transcoding)).LastProgressAt;
+        await Task.Delay(20);
+
+        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 1, DateTimeOffset.UtcNow));
+        await Task.Delay(300);
+        Assert.Equal(before, h.Saga.Sagas.Contains(jobId)!.LastProgressAt);
+
+        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 2, DateTimeOffset.UtcNow));
+        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastProgressAt > before);
+    }
+
     internal static async Task WaitFor(Func<bool> condition)
     {
         for (var i = 0; i < 100 && !condition(); i++) await Task.Delay(50);

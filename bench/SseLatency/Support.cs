@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MassTransit;
+using Vidline.Contracts;
+
+namespace Vidline.Bench;
+
+/// <summary>Publishes ProgressReported to the gateway's broker vhost, the way the stage workers do.</summary>
+public sealed class Publisher : IAsyncDisposable
+{
+    /// <summary>Marks a bench message; the text after it is the Stopwatch timestamp taken just before publishing.</summary>
+    public const string Marker = "bench ";
+
+    private readonly IBusControl _bus;
+
+    private Publisher(IBusControl bus) => _bus = bus;
+
+    public static async Task<Publisher> StartAsync(Options options)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+            cfg.Host(options.Text("amqp-host", "127.0.0.1"), (ushort)options.Int("amqp-port", 5672), options.Text("vhost"), h =>
+            {
+                h.Username("guest");
+                h.Password("guest");
+            }));
+        await bus.StartAsync();
+        return new Publisher(bus);
+    }
+
+    public Task PublishAsync(Guid jobId, double progress = 30)
+    {
+        var message = new ProgressReported(Guid.NewGuid(), jobId, Stages.Transcoding, progress,
+            Marker + Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow);
+        return _bus.Publish(message);
+    }
+
+    /// <summary>
+    /// Publishes at <paramref name="rate"/> per second for <paramref name="duration"/>, round-robin over the jobs.
+    /// Returns how many went to each job.
+    /// </summary>
+    public async Task<long[]> PublishAtRateAsync(Guid[] jobs, double rate, TimeSpan duration)
+    {
+        var perJob = new long[jobs.Length];
+        var inFlight = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        while (clock.Elapsed < duration)
+        {
+            var due = (long)(clock.Elapsed.TotalSeconds * rate);
+            for (; sent < due; sent++)
+            {
+                var j = (int)(sent % jobs.Length);
+                perJob[j]++;
+                inFlight.Add(PublishAsync(jobs[j]));
+            }
+            if (inFlight.Count >= 500) { await Task.WhenAll(inFlight); inFlight.Clear(); }
+            await Task.Delay(2);
+        }
+        await Task.WhenAll(inFlight);
+        return perJob;
+    }
+
+    public async ValueTask DisposeAsync() => await _bus.StopAsync();
+
+    /// <summary>The Stopwatch timestamp in a bench message text, or null.</summary>
+    public static long? SentAt(ReadOnlySpan<char> text) =>
+        text.StartsWith(Marker) && long.TryParse(text[Marker.Length..], out var ts) ? ts : null;
+}
+
+/// <summary>Latency samples (Stopwatch ticks) collected from many tasks at once.</summary>
+public sealed class Latencies(int capacity)
+{
+    private readonly long[] _samples = new long[capacity];
+    private int _count;
+    private long _dropped;
+
+    public void Add(long ticks)
+    {
+        var i = Interlocked.Increment(ref _count) - 1;
+        if (i < _samples.Length) _samples[i] = ticks;
+        else Interlocked.Increment(ref _dropped);
+    }
+
+    public long Count => Math.Min(Volatile.Read(ref _count), _samples.Length) + Interlocked.Read(ref _dropped);
+
+    public object Summary()
+    {
+        var n = Math.Min(_count, _samples.Length);
+        var ms = _samples.Take(n).Select(t => t * 1000.0 / Stopwatch.Frequency).Order().ToArray();
+        double P(double q) => ms.Length == 0 ? double.NaN : Math.Round(ms[Math.Min(ms.Length - 1, (int)Math.Ceiling(q * ms.Length) - 1)], 2);
+        return new
+        {
+            samples = Count,
+            p50_ms = P(0.50),
+            p90_ms = P(0.90),
+            p99_ms = P(0.99),
+            max_ms = ms.Length == 0 ? double.NaN : Math.Round(ms[^1], 2),
+            mean_ms = ms.Length == 0 ? double.NaN : Math.Round(ms.Average(), 2),
+        };
+    }
+}
+
+/// <summary>The gateway under test: its HTTP API and, through /proc, its memory and CPU time.</summary>
+public sealed class Gateway(Options options)
+{
+    public HttpClient Http { get; } = new() { BaseAddress = new Uri(options.Text("gateway")), Timeout = TimeSpan.FromSeconds(30) };
+    private readonly int _pid = options.Int("gateway-pid", 0);
+
+    public long RssKb() => _pid == 0 ? 0 : StatusField("VmRSS");
+
+    private long StatusField(string field)
+    {
+        var line = File.ReadLines($"/proc/{_pid}/status").First(l => l.StartsWith(field + ":"));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
+    /// <summary>User + system CPU seconds the gateway has used so far.</summary>
+    public double CpuSeconds()
+    {
+        if (_pid == 0) return 0;
+        var stat = File.ReadAllText($"/proc/{_pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
+    }
+
+    public async Task<long> StoredTotalAsync()
+    {
+        var stats = await Http.GetFromJsonAsync<JsonElement>("/progress/stats");
+        return stats.GetProperty("events_stored_total").GetInt64();
+    }
+
+    /// <summary>Creates the bench jobs: the gateway keeps a placeholder row for progress of a job it has not seen.</summary>
+    public async Task<Guid[]> CreateJobsAsync(Publisher publisher, int count)
+    {
+        var jobs = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToArray();
+        var before = await StoredTotalAsync();
+        await Task.WhenAll(jobs.Select(j => publisher.PublishAsync(j, progress: 0)));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await StoredTotalAsync() < before + count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the gateway did not store the seed events within 60 s");
+            await Task.Delay(200);
+        }
+        return jobs;
+    }
+}
+
+public static class Log
+{
+    public static void Note(string text) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {text}");
+}
