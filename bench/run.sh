@@ -11,7 +11,7 @@
 #   D  progress-gateway ingest: ProgressReported → rows in progress_events, events/s and none lost; baseline:
 #      single-row INSERTs
 #
-# Knobs (environment): PARTS="A B C D"  CLIP_SECONDS=60  RUNS=2 (A and B)
+# Knobs (environment): PARTS="A B C D"  CLIP_SECONDS=60  RUNS=2 (A)  B_RUNS=1
 #   SSE_SIZES="1000:100 10000:1000" (clients:events per second)  SSE_SECONDS=20  POLL_CLIENTS=1000  POLL_RATE=100
 #   INGEST_COUNT=50000  SKIP_BUILD=1 (use the existing Release build of the services)
 set -euo pipefail
@@ -22,6 +22,7 @@ source "$BENCH_DIR/../scripts/lib.sh"
 PARTS=${PARTS:-A B C D}
 CLIP_SECONDS=${CLIP_SECONDS:-60}
 RUNS=${RUNS:-2}
+B_RUNS=${B_RUNS:-1}
 SSE_SIZES=${SSE_SIZES:-1000:100 10000:1000}
 SSE_SECONDS=${SSE_SECONDS:-20}
 POLL_CLIENTS=${POLL_CLIENTS:-1000}
@@ -71,7 +72,7 @@ start_service() {
 
 wait_healthy() {
     local name=$1 port=$2 deadline=$((SECONDS + 90))
-    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health"; do
+    until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/health"; do
         pid_alive "$STATE/pids/$name.pid" || { tail -n 30 "$STATE/logs/$name.log" >&2; die "$name exited during startup"; }
         ((SECONDS < deadline)) || die "$name not healthy after 90 s"
         sleep 0.5
@@ -225,14 +226,14 @@ part_b() {
     make_clip
     mkdir -p "$OUT/work"
     local r m
-    for ((r = 1; r <= RUNS; r++)); do
+    for ((r = 1; r <= B_RUNS; r++)); do
         for m in single parallel sequential; do
-            log "B: run $r/$RUNS $m (load $(cut -d' ' -f1 /proc/loadavg))"
+            log "B: run $r/$B_RUNS $m (load $(cut -d' ' -f1 /proc/loadavg))"
             bash "$BENCH_DIR/ladder.sh" "$CLIP" "$OUT/work/ladder-$m" "$m" | tee -a "$OUT/b-$m.txt" >&2
         done
     done
     say ""
-    say "B. ladder of ${CLIP_SECONDS} s 1080p25: one process (one decode) vs one process per rung (median of $RUNS; seconds)"
+    say "B. ladder of ${CLIP_SECONDS} s 1080p25: one process (one decode) vs one process per rung (median of $B_RUNS; seconds)"
     local single
     single=$(awk '{ printf "%s ", $2 }' "$OUT/b-single.txt" | median)
     for m in single parallel sequential; do

@@ -74,8 +74,17 @@ cmd_stop() {
 
 cmd_test() {
     infra_up
-    local rc=0
-    (cd "$REPO_ROOT" && dotnet test Vidline.slnx -c Release) || rc=$?
+    local rc=0 log="$VIDLINE_STATE/logs/test.log"
+    mkdir -p "$(dirname "$log")"
+    # Build once, then run the test projects one after another: the end-to-end tests start whole
+    # pipelines, and two at once on a 2-core machine would only make both slow.
+    (cd "$REPO_ROOT" && dotnet build Vidline.slnx -c Release -nologo -v quiet &&
+        dotnet test Vidline.slnx -c Release --no-build -m:1 2>&1 | tee "$log"; exit "${PIPESTATUS[0]}") || rc=$?
+    # One closing line for the whole run, summed over the test projects.
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+        /(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { g = $(i + 1); gsub(/,/, "", g)
+            if ($i == "Failed:") f += g; if ($i == "Passed:") p += g; if ($i == "Skipped:") s += g } }
+        END { if (p + f > 0) printf "%d passed, %d failed, %d skipped\n", p, f, s }'
     infra_down_started
     return "$rc"
 }

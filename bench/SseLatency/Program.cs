@@ -6,6 +6,7 @@
 //   ingest  publish COUNT ProgressReported as fast as possible: time until all are rows in progress_events
 //   insert  baseline for ingest: single-row INSERTs from this process into a scratch table
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Vidline.Bench;
 
 if (args.Length == 0)
@@ -23,5 +24,5 @@ object result = args[0] switch
     "insert" => await IngestRun.InsertBaselineAsync(options),
     _ => throw new ArgumentException($"unknown mode '{args[0]}'"),
 };
-Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = false }));
+Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 return 0;

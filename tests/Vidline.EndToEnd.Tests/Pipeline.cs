@@ -162,7 +162,17 @@ public sealed class Pipeline : IAsyncLifetime
         if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
         using var response = await Edge.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        return await SseEvent.ReadAllAsync(await response.Content.ReadAsStreamAsync(cancel.Token), cancel.Token);
+        var events = new List<SseEvent>();
+        try
+        {
+            await SseEvent.ReadAllAsync(await response.Content.ReadAsStreamAsync(cancel.Token), events, cancel.Token);
+            return events;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            var job = await Edge.GetStringAsync($"/jobs/{jobId}");
+            throw new TimeoutException($"stream of {jobId} did not end; got {string.Join(", ", events.Select(x => $"{x.Id}:{x.Type}"))}\njob: {job}\n{Logs()}");
+        }
     }
 
     /// <summary>ffprobe over HTTP through the edge, as a player would fetch it.</summary>

@@ -9,9 +9,8 @@ public sealed record SseEvent(string Type, string? Id, string Data)
     public JsonElement Json => JsonDocument.Parse(Data).RootElement;
 
     /// <summary>Parses an event stream (event/id/data fields, blank line ends an event, ':' lines are comments) until it closes.</summary>
-    public static async Task<IReadOnlyList<SseEvent>> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<SseEvent>> ReadAllAsync(Stream stream, List<SseEvent> events, CancellationToken cancellationToken)
     {
-        var events = new List<SseEvent>();
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string? type = null, id = null;
         var data = new StringBuilder();

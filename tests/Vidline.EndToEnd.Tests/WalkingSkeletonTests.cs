@@ -22,14 +22,18 @@ public class WalkingSkeletonTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal("status", events[0].Type);
         Assert.Equal("done", events[^1].Type);
         Assert.Equal("completed", events[^1].Json.GetProperty("status").GetString());
-        var progress = events.Where(e => e.Type == "progress").Select(e => e.Json).ToList();
-        Assert.NotEmpty(progress);
-        // Every stage reported, ingest's upload included, and overall progress never went backwards.
+        Assert.Contains(events, e => e.Type == "progress");
+
+        // The whole history (Last-Event-ID 0): every stage reported, ingest's upload included,
+        // and overall progress never went backwards.
+        var history = await pipeline.StreamAsync(jobId, lastEventId: "0");
+        var progress = history.Where(e => e.Type == "progress").Select(e => e.Json).ToList();
         Assert.Equal(["uploading", "transcoding", "validation", "packaging", "storage"],
             progress.Select(p => p.GetProperty("stage").GetString()).Distinct());
         var overall = progress.Select(p => p.GetProperty("progress").GetDouble()).ToList();
         Assert.Equal(overall.Order(), overall);
         Assert.All(events.Skip(1), e => Assert.False(string.IsNullOrEmpty(e.Id)));
+        Assert.Equal(history.Select(e => long.Parse(e.Id!)).Order(), history.Select(e => long.Parse(e.Id!)));
         // The transcoder's live ffmpeg figures reach the browser.
         Assert.Contains(progress, p => p.GetProperty("stage").GetString() == "transcoding" && p.TryGetProperty("frame_count", out _));
 
