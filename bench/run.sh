@@ -92,7 +92,7 @@ cleanup() {
     local v d
     for v in "${VHOSTS[@]}"; do rabbit_api -X DELETE "http://127.0.0.1:$RABBIT_UI_PORT/api/vhosts/$v" >/dev/null 2>&1 || true; done
     for d in "${DATABASES[@]}"; do psql_db postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
-    rm -rf "$STATE/storage" "$OUT/work"
+    rm -rf "$STATE/storage" "$OUT/work" "$OUT"/clip-*.mp4
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -13,14 +13,9 @@ builder.AddStageWorker();
 // MassTransit: packaging ("package") and storage ("store") are separate stages with their own queues
 builder.AddVidlineBus(x =>
 {
-    x.AddConsumer<PackageRenditionsConsumer>().Endpoint(e => e.Name = StageQueues.Package);
-    x.AddConsumer<StoreOutputsConsumer>().Endpoint(e => e.Name = StageQueues.Store);
+    x.AddStageConsumer<PackageRenditionsConsumer>(StageQueues.Package, builder.Configuration);
+    x.AddStageConsumer<StoreOutputsConsumer>(StageQueues.Store, builder.Configuration);
     x.AddCancellationListener("packager");
-    x.AddConfigureEndpointsCallback((name, endpoint) =>
-    {
-        if (name is StageQueues.Package or StageQueues.Store)
-            StageQueueTopology.ConfigureStageEndpoint(endpoint, builder.Configuration.StageConcurrency());
-    });
 });
 
 // Endpoints

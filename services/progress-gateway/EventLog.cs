@@ -37,6 +37,8 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
             }
 
             // Progress for a finished job is stale news: neither stored (it would follow `done`) nor applied.
+            // The exception is progress made after a job failed: only a retry makes that, and the retry's
+            // JobStatusChanged may still be on its way.
             // The job row moves forward only: GREATEST keeps late or reordered reports from rewinding it.
             await using var insert = new NpgsqlCommand("""
                 WITH incoming AS (
@@ -48,6 +50,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
                     SELECT i.job_id, i.message_id, 'progress', i.stage, i.progress, i.message, i.data::jsonb, i.created_at
                     FROM incoming i JOIN jobs j ON j.id = i.job_id
                     WHERE j.status NOT IN ('completed', 'failed', 'cancelled')
+                       OR (j.status = 'failed' AND i.created_at > j.status_at)
                     ORDER BY i.ord
                     ON CONFLICT (message_id) DO NOTHING
                     RETURNING job_id, stage, progress

@@ -13,12 +13,8 @@ builder.AddStageWorker();
 // MassTransit: competing consumers on the priority queue "transcode"; start more processes for more capacity
 builder.AddVidlineBus(x =>
 {
-    x.AddConsumer<TranscodeVideoConsumer>().Endpoint(e => e.Name = StageQueues.Transcode);
+    x.AddStageConsumer<TranscodeVideoConsumer>(StageQueues.Transcode, builder.Configuration);
     x.AddCancellationListener("transcoder");
-    x.AddConfigureEndpointsCallback((name, endpoint) =>
-    {
-        if (name == StageQueues.Transcode) StageQueueTopology.ConfigureStageEndpoint(endpoint, builder.Configuration.StageConcurrency());
-    });
 });
 
 // Endpoints

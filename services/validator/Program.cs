@@ -17,12 +17,8 @@ builder.Services.AddSingleton<QualityGate>();
 // MassTransit: competing consumers on the priority queue "validate"
 builder.AddVidlineBus(x =>
 {
-    x.AddConsumer<ValidateRenditionsConsumer>().Endpoint(e => e.Name = StageQueues.Validate);
+    x.AddStageConsumer<ValidateRenditionsConsumer>(StageQueues.Validate, builder.Configuration);
     x.AddCancellationListener("validator");
-    x.AddConfigureEndpointsCallback((name, endpoint) =>
-    {
-        if (name == StageQueues.Validate) StageQueueTopology.ConfigureStageEndpoint(endpoint, builder.Configuration.StageConcurrency());
-    });
 });
 
 // Endpoints

@@ -1,4 +1,6 @@
 using MassTransit;
+using Polly;
+using Polly.Retry;
 using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 using Vidline.Contracts;
@@ -17,15 +19,25 @@ public static class StageQueueTopology
     /// <summary>Where the saga sends a stage's commands.</summary>
     public static Uri AddressOf(string queue) => new($"exchange:{queue}");
 
-    /// <summary>For a stage worker's receive endpoint: a priority queue, one message at a time per process.</summary>
-    public static void ConfigureStageEndpoint(IReceiveEndpointConfigurator endpoint, int concurrency = 1)
+    /// <summary>
+    /// A stage worker's consumer on its stage queue: a priority queue shared by every process of the stage,
+    /// each taking <c>StageWork:Concurrency</c> messages at a time (1 by default: one ffmpeg per process).
+    /// </summary>
+    public static void AddStageConsumer<TConsumer>(this IBusRegistrationConfigurator bus, string queue, IConfiguration configuration)
+        where TConsumer : class, IConsumer
     {
-        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+        var concurrency = Math.Max(1, configuration.GetValue("StageWork:Concurrency", 1));
+        bus.AddConsumer<TConsumer>().Endpoint(e =>
         {
-            rabbit.SetQueueArgument("x-max-priority", (int)StageQueues.MaxPriority);
-            rabbit.PrefetchCount = concurrency;
-        }
-        endpoint.ConcurrentMessageLimit = concurrency;
+            e.Name = queue;
+            e.PrefetchCount = concurrency;
+            e.ConcurrentMessageLimit = concurrency;
+        });
+        bus.AddConfigureEndpointsCallback((name, endpoint) =>
+        {
+            if (name == queue && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                rabbit.SetQueueArgument("x-max-priority", (int)StageQueues.MaxPriority);
+        });
     }
 
     /// <summary>Declares every stage queue (idempotent), retrying while the broker is still starting.</summary>
@@ -37,26 +49,27 @@ public static class StageQueueTopology
             HostName = options.Host, Port = options.Port, VirtualHost = options.VirtualHost,
             UserName = options.Username, Password = options.Password,
         };
-        for (var attempt = 1; ; attempt++)
+        // The broker may still be starting (make run starts everything at once): keep trying for about a minute.
+        var untilBrokerAnswers = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                MaxRetryAttempts = 30,
+                Delay = TimeSpan.FromSeconds(2),
+            })
+            .Build();
+        await untilBrokerAnswers.ExecuteAsync(async token =>
         {
-            try
+            await using var connection = await factory.CreateConnectionAsync(token);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: token);
+            foreach (var queue in All)
             {
-                await using var connection = await factory.CreateConnectionAsync(cancellationToken);
-                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-                foreach (var queue in All)
-                {
-                    await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
-                    await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-                        arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)StageQueues.MaxPriority },
-                        cancellationToken: cancellationToken);
-                    await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken);
-                }
-                return;
+                await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: token);
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                    arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)StageQueues.MaxPriority },
+                    cancellationToken: token);
+                await channel.QueueBindAsync(queue, queue, "", cancellationToken: token);
             }
-            catch (Exception) when (attempt < 30 && !cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-        }
+        }, cancellationToken);
     }
 }

@@ -128,7 +128,4 @@ public static class StageWorkerRegistration
             e.Name = $"{service}-cancellations-{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant();
             e.Temporary = true;
         });
-
-    public static int StageConcurrency(this IConfiguration configuration) =>
-        Math.Max(1, configuration.GetValue("StageWork:Concurrency", 1));
 }

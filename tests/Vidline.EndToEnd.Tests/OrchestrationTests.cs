@@ -135,4 +135,31 @@ public class OrchestrationTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
         Assert.Equal(high, finished.MinBy(f => f.TranscodingStarted).Job);
     }
+
+    [Fact]
+    public async Task Starting_another_transcoder_process_adds_capacity()
+    {
+        var extra = await pipeline.StartAnotherAsync("transcoder");
+        try
+        {
+            var clip = await pipeline.Clips.LongClipAsync("capacity", 16);
+            var first = await pipeline.SubmitAsync(clip);
+            var second = await pipeline.SubmitAsync(clip);
+
+            // Each process takes one job at a time (prefetch 1): two jobs encode at once only with two nodes.
+            var bothAtOnce = false;
+            for (var i = 0; i < 600 && !bothAtOnce; i++)
+            {
+                bothAtOnce = Pipeline.FfmpegProcessesOf(first).Count > 0 && Pipeline.FfmpegProcessesOf(second).Count > 0;
+                await Task.Delay(100);
+            }
+            Assert.True(bothAtOnce, "the two jobs were never transcoded at the same time");
+            await pipeline.WaitForStatusAsync(first, "completed", TimeSpan.FromMinutes(3));
+            await pipeline.WaitForStatusAsync(second, "completed", TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            extra.Kill();
+        }
+    }
 }

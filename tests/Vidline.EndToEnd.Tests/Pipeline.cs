@@ -18,6 +18,7 @@ public sealed class Pipeline : IAsyncLifetime
     private const string Postgres = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
     private readonly string _id = $"e2e_{Guid.NewGuid():N}"[..16];
     private readonly Dictionary<string, ServiceProcess> _services = new();
+    private readonly List<ServiceProcess> _extraInstances = [];
 
     public string RepoRoot { get; } = FindRepoRoot();
     public string StateDirectory { get; }
@@ -72,7 +73,7 @@ public sealed class Pipeline : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var service in _services.Values) service.Kill();
+        foreach (var service in _services.Values.Concat(_extraInstances)) service.Kill();
         await RunEdgeScriptAsync("edge-down");
         await DeleteVirtualHostAsync();
         await using (var connection = new NpgsqlConnection($"{Postgres};Database=postgres"))
@@ -82,6 +83,16 @@ public sealed class Pipeline : IAsyncLifetime
         }
         try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { }
         Edge.Dispose();
+    }
+
+    /// <summary>Another process of a service, as an operator scaling out would start it.</summary>
+    public async Task<ServiceProcess> StartAnotherAsync(string name)
+    {
+        var first = _services[name];
+        var another = first.Another(FreePort(), $"{name}-{_extraInstances.Count + 2}");
+        _extraInstances.Add(another);
+        await another.StartAsync();
+        return another;
     }
 
     /// <summary>kill -9 a service, then start it again (optionally with different settings).</summary>

@@ -8,6 +8,9 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
     private Process? _process;
 
     public string Name => name;
+
+    public ServiceProcess Another(int otherPort, string otherName) =>
+        new(otherName, projectDirectory, dll, otherPort, environment, logDirectory);
     public int Port => port;
     public string BaseUrl => $"http://127.0.0.1:{port}";
     public string LogPath => Path.Combine(logDirectory, $"{name}.log");

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace Vidline.Media.Storage;
 
@@ -6,6 +8,21 @@ namespace Vidline.Media.Storage;
 public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMediaStore
 {
     private readonly string _root = Path.GetFullPath(options.Value.Root);
+
+    /// <summary>
+    /// A shared volume has bad moments (NFS hiccups, a file briefly held by a reader): retry I/O faults with
+    /// backoff before a stage has to give up. Missing files are not transient and fail at once.
+    /// </summary>
+    private static readonly ResiliencePipeline TransientIo = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<IOException>(e => e is not (FileNotFoundException or DirectoryNotFoundException)),
+            MaxRetryAttempts = 4,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(100),
+            UseJitter = true,
+        })
+        .Build();
 
     public async Task<long> WriteAsync(string key, Stream content, IProgress<long>? progress, CancellationToken cancellationToken)
     {
@@ -38,7 +55,13 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
 
     public bool Exists(string key) => File.Exists(PathFor(key));
 
-    public Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken)
+    public Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken) =>
+        TransientIo.ExecuteAsync(token => { CopyPrefix(fromPrefix, toPrefix, token); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
+
+    public Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        TransientIo.ExecuteAsync(_ => { DeletePrefix(prefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
+
+    private void CopyPrefix(string fromPrefix, string toPrefix, CancellationToken cancellationToken)
     {
         var from = PathFor(fromPrefix);
         var to = PathFor(toPrefix);
@@ -55,14 +78,12 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
         if (Directory.Exists(to)) Directory.Delete(to, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
         Directory.Move(staging, to);
-        return Task.CompletedTask;
     }
 
-    public Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    private void DeletePrefix(string prefix)
     {
         var path = PathFor(prefix);
         if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
         else if (File.Exists(path)) File.Delete(path);
-        return Task.CompletedTask;
     }
 }

@@ -286,6 +286,21 @@ public class GatewayTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
     }
 
     [Fact]
+    public async Task Progress_made_after_a_failure_belongs_to_a_retry_and_is_kept_but_earlier_progress_is_not()
+    {
+        var job = Guid.NewGuid();
+        var log = fixture.A.Services.GetRequiredService<EventLog>();
+        var madeBeforeFailure = Messages.Progress(job, Stages.Validation, 40);
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Validation), default);
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Failed, Stages.Validation, error: "gate"), default);
+
+        // A straggler from before the failure stays out; the retried stage's first report (made after
+        // the failure, overtaking the retry's status) is kept.
+        Assert.Equal(0, await log.AppendProgressAsync([madeBeforeFailure], default));
+        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 0)], default));
+    }
+
+    [Fact]
     public async Task A_client_on_instance_B_sees_events_stored_by_instance_A()
     {
         var job = Guid.NewGuid();
