@@ -173,7 +173,7 @@ pg_up() {
         fi
         log "starting postgresql (data $data)"
         as_postgres "$PGBIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $dir" start </dev/null >/dev/null ||
+            -o "-c listen_addresses=127.0.0.1 -c max_connections=300 -p $PG_PORT -k $dir" start </dev/null >/dev/null ||
             { tail -n 40 "$dir/server.log" >&2 || true; die "postgresql did not start"; }
         local i
         for ((i = 0; i < 120; i++)); do pg_ready && break; sleep 0.5; done

@@ -16,7 +16,13 @@ public static class Database
     {
         var connectionString = builder.Configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not configured.");
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        // Keep each process's pool well under PostgreSQL's max_connections, which every service shares:
+        // thousands of SSE clients opening at once must queue for a connection, not exhaust the server.
+        var pooled = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = builder.Configuration.GetValue("Database:MaxPoolSize", 30),
+        };
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pooled.ConnectionString));
         return builder;
     }
 
