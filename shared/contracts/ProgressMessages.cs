@@ -10,7 +10,7 @@ public record ProgressReported(
     double Progress,
     string Message,
     DateTimeOffset Timestamp,
-    ProgressDetails? Details = null);
+    ProgressDetails? Details = null) : IJobMessage;
 
 /// <summary>Live figures from ffmpeg, where the stage has them.</summary>
 public record ProgressDetails(
@@ -21,7 +21,7 @@ public record ProgressDetails(
     double? EtaSeconds = null);
 
 /// <summary>A non-fatal problem worth showing the user.</summary>
-public record WarningReported(Guid EventId, Guid JobId, string Stage, string Message, DateTimeOffset Timestamp);
+public record WarningReported(Guid EventId, Guid JobId, string Stage, string Message, DateTimeOffset Timestamp) : IJobMessage;
 
 /// <summary>Published by the saga on every transition: the job's public snapshot.</summary>
 public record JobStatusChanged(
@@ -36,4 +36,4 @@ public record JobStatusChanged(
     string? ErrorMessage,
     JobResult? Result,
     DateTimeOffset CreatedAt,
-    DateTimeOffset Timestamp);
+    DateTimeOffset Timestamp) : IJobMessage;

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using MassTransit;
 using Vidline.Contracts;
 
@@ -14,19 +15,19 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
     {
         InstanceState(x => x.CurrentState);
 
-        Event(() => JobSubmitted, x => x.CorrelateById(m => m.Message.JobId));
-        Event(() => VideoUploaded, x => x.CorrelateById(m => m.Message.JobId));
-        Event(() => UploadRejected, x => x.CorrelateById(m => m.Message.JobId));
-        Event(() => VideoTranscoded, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => RenditionsValidated, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => RenditionsPackaged, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => OutputsStored, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => StageFailed, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => StageStalled, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => ProgressReported, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => StageHeartbeat, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => CancelJob, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
-        Event(() => RetryJob, x => { x.CorrelateById(m => m.Message.JobId); x.OnMissingInstance(m => m.Discard()); });
+        JobEvent(() => JobSubmitted, startsJob: true);
+        JobEvent(() => VideoUploaded, startsJob: true);
+        JobEvent(() => UploadRejected);
+        JobEvent(() => VideoTranscoded);
+        JobEvent(() => RenditionsValidated);
+        JobEvent(() => RenditionsPackaged);
+        JobEvent(() => OutputsStored);
+        JobEvent(() => StageFailed);
+        JobEvent(() => StageStalled);
+        JobEvent(() => ProgressReported);
+        JobEvent(() => StageHeartbeat);
+        JobEvent(() => CancelJob);
+        JobEvent(() => RetryJob);
 
         // Duplicates and late answers land in states that have no use for them: every handler is
         // idempotent, so they are dropped rather than faulted.
@@ -153,6 +154,14 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
     public Event<StageHeartbeat> StageHeartbeat { get; private set; } = null!;
     public Event<CancelJob> CancelJob { get; private set; } = null!;
     public Event<RetryJob> RetryJob { get; private set; } = null!;
+
+    /// <summary>Every event is correlated by its job id; only the upload's messages may start a job.</summary>
+    private void JobEvent<T>(Expression<Func<Event<T>>> @event, bool startsJob = false) where T : class, IJobMessage =>
+        Event(@event, x =>
+        {
+            x.CorrelateById(m => m.Message.JobId);
+            if (!startsJob) x.OnMissingInstance(m => m.Discard());
+        });
 
     /// <summary>The state in which the saga waits for <paramref name="stage"/>.</summary>
     public State StateOf(string stage) => stage switch
