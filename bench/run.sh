@@ -141,21 +141,18 @@ STAGES=(uploading transcoding validation packaging storage)
 
 # pipeline_job: one upload through the edge; prints "stage seconds" lines and "total seconds".
 # Stage times come from the job's events in PostgreSQL: a stage runs from the saga's `stage` event for it to the next
-# stage's (the last one to `done`); uploading runs from the start of the POST. total = POST start → GET /jobs/{id}
-# first shows completed (polled every 0.2 s).
+# stage's (the last one to `done`); uploading runs from the start of the POST. total = POST start → the job's SSE
+# stream delivers `done` (one idle connection: polling would itself steal CPU from ffmpeg on 2 cores).
 pipeline_job() {
-    local t0 t1 body job status deadline=$((SECONDS + 900))
+    local t0 t1 body job status
     t0=$(now)
     body=$(curl -fsS -F "video=@$CLIP;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
     job=$(jq -r .job_id <<<"$body")
-    while :; do
-        status=$(curl -fsS "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status) || status=""
-        [[ $status == completed ]] && break
-        [[ $status == failed || $status == cancelled ]] && die "pipeline job $job $status (logs: $STATE/logs)"
-        ((SECONDS < deadline)) || die "pipeline job $job not done after 900 s"
-        sleep 0.2
-    done
+    curl -fsSN --max-time 900 "http://127.0.0.1:$EDGE/jobs/$job/stream" | grep -q -m1 '^event: done' ||
+        die "pipeline job $job: no done within 900 s (logs: $STATE/logs)"
     t1=$(now)
+    status=$(curl -fsS "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status)
+    [[ $status == completed ]] || die "pipeline job $job $status (logs: $STATE/logs)"
     psql_db "$PIPE_DB" -F ' ' -c "
         SELECT CASE WHEN type = 'done' THEN 'done' ELSE stage END, extract(epoch FROM min(created_at))
         FROM progress_events WHERE job_id = '$job' AND type IN ('stage', 'done') GROUP BY 1" >"$OUT/work/marks"
@@ -254,10 +251,18 @@ start_gateway() {
     DATABASES+=("$GW_DB")
     GW_PORT=$(free_port)
     log "C/D: starting one progress-gateway on :$GW_PORT (vhost $GW_VHOST, database $GW_DB, fd limit $(ulimit -n))"
-    start_service progress-gateway services/progress-gateway Vidline.ProgressGateway "$GW_PORT" "$GW_VHOST" "$GW_DB"
-    wait_healthy progress-gateway "$GW_PORT"
-    GW_PID=$(cat "$STATE/pids/progress-gateway.pid")
+    # Its own name (and pid file), so part A's pipeline never mistakes it for its own gateway.
+    start_service gateway-under-load services/progress-gateway Vidline.ProgressGateway "$GW_PORT" "$GW_VHOST" "$GW_DB"
+    wait_healthy gateway-under-load "$GW_PORT"
+    GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
     GATEWAY_STARTED=1
+}
+
+# A and B time ffmpeg: nothing of C and D may still be running then.
+stop_gateway() {
+    ((GATEWAY_STARTED)) || return 0
+    stop_pid "$STATE/pids/gateway-under-load.pid" gateway-under-load 10
+    GATEWAY_STARTED=0
 }
 
 loadgen() { # MODE OUTPUT-NAME ARGS...
@@ -308,8 +313,8 @@ part_d() {
 
 for part in $PARTS; do
     case $part in
-        A) part_a ;;
-        B) part_b ;;
+        A) stop_gateway; part_a ;;
+        B) stop_gateway; part_b ;;
         C) part_c ;;
         D) part_d ;;
         *) die "unknown part $part (expected A B C D)" ;;
