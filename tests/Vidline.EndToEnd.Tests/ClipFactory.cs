@@ -17,6 +17,27 @@ public sealed class ClipFactory(string directory)
         return await MakeAsync(name, ["-stream_loop", (seconds / 2 - 1).ToString(), "-i", seed, "-c", "copy"]);
     }
 
+    public Task<string> AudioOnlyAsync(string name) =>
+        MakeAsync(name, ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:a", "aac"]);
+
+    /// <summary>The first half of a clip whose index sits at the end: ffprobe finds no moov atom.</summary>
+    public async Task<string> TruncatedAsync(string name)
+    {
+        var whole = await ClipAsync(name + "-whole", 320, 180, 2);
+        var path = Path.Combine(directory, name + ".mp4");
+        var bytes = await File.ReadAllBytesAsync(whole);
+        await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+        return path;
+    }
+
+    public async Task<string> EmptyFileAsync(string name)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, name);
+        await File.WriteAllBytesAsync(path, []);
+        return path;
+    }
+
     public async Task<string> TextFileAsync(string name)
     {
         Directory.CreateDirectory(directory);

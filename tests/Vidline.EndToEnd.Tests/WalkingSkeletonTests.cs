@@ -86,6 +86,28 @@ public class WalkingSkeletonTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal(detail, job.GetProperty("error_message").GetString());
     }
 
+    [Theory]
+    [InlineData("truncated", "moov atom not found")]
+    [InlineData("audio-only", "no video")]
+    [InlineData("empty", "empty")]
+    public async Task Bad_media_is_rejected_at_upload_with_ffprobes_reason(string kind, string reasonContains)
+    {
+        var path = kind switch
+        {
+            "truncated" => await pipeline.Clips.TruncatedAsync("truncated"),
+            "audio-only" => await pipeline.Clips.AudioOnlyAsync("audio-only"),
+            _ => await pipeline.Clips.EmptyFileAsync("empty.mp4"),
+        };
+
+        var response = await pipeline.UploadAsync(path);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains(reasonContains, problem.GetProperty("detail").GetString()!, StringComparison.OrdinalIgnoreCase);
+        var job = await pipeline.WaitForStatusAsync(problem.GetProperty("job_id").GetGuid(), "failed");
+        Assert.Contains(reasonContains, job.GetProperty("error_message").GetString()!, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task A_large_upload_streams_to_storage_instead_of_filling_memory()
     {
