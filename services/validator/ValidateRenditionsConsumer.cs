@@ -18,18 +18,23 @@ public sealed class ValidateRenditionsConsumer(StageWork stage, QualityMeter met
             var metrics = await meter.HasVmafAsync(cancellationToken) ? "SSIM, PSNR and VMAF" : "SSIM and PSNR (ffmpeg has no libvmaf)";
             await progress.ReportAsync(0, $"scoring {command.Renditions.Count} renditions with {metrics}", force: true, cancellationToken: cancellationToken);
 
-            var scored = 0;
             var scores = new QualityScore[command.Renditions.Count];
+            // Each rendition's comparison reports how far through the source it is; the stage is their average.
+            var percents = new double[command.Renditions.Count];
             await Parallel.ForEachAsync(Enumerable.Range(0, scores.Length),
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellationToken },
                 async (i, token) =>
                 {
                     var rendition = command.Renditions[i];
                     var measurement = await meter.MeasureAsync(store.PathFor(rendition.Key), store.PathFor(command.SourceKey),
-                        command.Source.Width, command.Source.Height, token);
+                        command.Source.Width, command.Source.Height, token, command.Source.DurationSeconds, percent =>
+                        {
+                            Volatile.Write(ref percents[i], percent);
+                            _ = progress.ReportAsync(percents.Average(), $"scoring {rendition.Name}: {percent:0}%", cancellationToken: token);
+                        });
                     scores[i] = gate.Judge(rendition.Name, measurement);
-                    var done = Interlocked.Increment(ref scored);
-                    await progress.ReportAsync(100.0 * done / scores.Length,
+                    Volatile.Write(ref percents[i], 100);
+                    await progress.ReportAsync(percents.Average(),
                         $"{rendition.Name}: SSIM {scores[i].Ssim:0.####}, PSNR {scores[i].Psnr:0.##} dB" +
                         (scores[i].Vmaf is { } vmaf ? $", VMAF {vmaf:0.##}" : ""), force: true, cancellationToken: token);
                 });

@@ -42,13 +42,15 @@ public sealed partial class QualityMeter(FfmpegRunner runner)
         return hasVmaf;
     }
 
+    /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing).</param>
     public async Task<QualityMeasurement> MeasureAsync(
-        string renditionPath, string sourcePath, int sourceWidth, int sourceHeight, CancellationToken cancellationToken = default)
+        string renditionPath, string sourcePath, int sourceWidth, int sourceHeight, CancellationToken cancellationToken = default,
+        double sourceDurationSeconds = 0, Action<double>? onProgress = null)
     {
         var vmaf = await HasVmafAsync(cancellationToken).ConfigureAwait(false);
         var threads = Math.Max(1, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture);
 
-        var args = new List<string>();
+        var args = new List<string> { "-progress", "pipe:1", "-nostats" };
         // Decoder threads for both inputs; the comparison filters thread via -filter_threads.
         args.AddRange(["-threads", threads]);
         HardenedInput.AddTo(args, renditionPath);
@@ -64,8 +66,17 @@ public sealed partial class QualityMeter(FfmpegRunner runner)
             (vmaf ? $";[d2][r2]libvmaf=n_threads={threads}" : "");
         args.AddRange(["-filter_threads", threads, "-lavfi", graph, "-an", "-f", "null", "-"]);
 
+        var parser = new FfmpegProgressParser();
+        var best = 0.0;
+        void OnLine(string line)
+        {
+            if (parser.Feed(line) is not { } progress || onProgress is null || sourceDurationSeconds <= 0) return;
+            best = Math.Max(best, progress.PercentOf(sourceDurationSeconds));
+            onProgress(best);
+        }
+
         var stderr = "";
-        await runner.RunFfmpegAsync(args, null, s => stderr = s, cancellationToken).ConfigureAwait(false);
+        await runner.RunFfmpegAsync(args, OnLine, s => stderr = s, cancellationToken).ConfigureAwait(false);
         return Parse(stderr, vmaf);
     }
 

@@ -11,6 +11,7 @@ namespace Vidline.ServiceDefaults;
 public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, string stage, TimeSpan minInterval, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Lock _gate = new(); // parallel work (the validator's renditions) reports from several threads
     private DateTimeOffset _lastSent = DateTimeOffset.MinValue;
     private double _lastProgress = -1;
 
@@ -21,9 +22,12 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, string
         CancellationToken cancellationToken = default)
     {
         var now = _clock.GetUtcNow();
-        if (!force && (now - _lastSent < minInterval || progress < _lastProgress)) return;
-        _lastSent = now;
-        _lastProgress = Math.Max(_lastProgress, progress);
+        lock (_gate)
+        {
+            if (!force && (now - _lastSent < minInterval || progress < _lastProgress)) return;
+            _lastSent = now;
+            _lastProgress = Math.Max(_lastProgress, progress);
+        }
         await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
             message, now, details), cancellationToken);
     }

@@ -26,6 +26,20 @@ public class QualityMeterTests(TestMedia media)
     }
 
     [Fact]
+    public async Task Scoring_reports_how_far_through_the_source_it_is()
+    {
+        var duration = (await new MediaProbe(media.Runner).ProbeAsync(media.Clip360)).DurationSeconds;
+        var seen = new List<double>();
+
+        await new QualityMeter(media.Runner).MeasureAsync(media.Clip360, media.Clip360, 640, 360,
+            sourceDurationSeconds: duration, onProgress: seen.Add);
+
+        Assert.NotEmpty(seen);
+        Assert.Equal(seen.Order(), seen);
+        Assert.InRange(seen[^1], 90, 100);
+    }
+
+    [Fact]
     public async Task Detects_that_this_ffmpeg_lacks_libvmaf() =>
         Assert.False(await new QualityMeter(media.Runner).HasVmafAsync());
 }
