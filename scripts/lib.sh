@@ -7,6 +7,9 @@ mkdir -p "$VIDLINE_STATE"
 VIDLINE_STATE="$(cd "$VIDLINE_STATE" && pwd)"
 VIDLINE_STORAGE="${VIDLINE_STORAGE:-$VIDLINE_STATE/storage}"
 export VIDLINE_STATE VIDLINE_STORAGE
+# MassTransit 8.4 phones home with usage telemetry unless told not to; this covers the test harnesses and the bench
+# tool too (the services also switch it off in code).
+export MASSTRANSIT_USAGE_TELEMETRY=false DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 INGEST_PORT="${INGEST_PORT:-5101}"
 TRANSCODER_PORT="${TRANSCODER_PORT:-5102}"

@@ -30,6 +30,8 @@ public static class BusConfiguration
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // MassTransit 8.4 reports anonymous usage to its vendor by default; Vidline calls no one.
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {

@@ -34,7 +34,11 @@ public sealed class JobHarness : IAsyncDisposable
         var provider = new ServiceCollection()
             .AddSingleton(policy)
             .AddSingleton(TimeProvider.System)
-            .AddMassTransitTestHarness(x => x.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>())
+            .AddMassTransitTestHarness(x =>
+            {
+                x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
+                x.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>();
+            })
             .BuildServiceProvider(true);
         var harness = new JobHarness(provider, policy);
         await harness.Bus.Start();

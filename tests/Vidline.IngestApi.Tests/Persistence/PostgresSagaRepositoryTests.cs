@@ -221,6 +221,7 @@ public sealed class PostgresSagaRepositoryTests : IClassFixture<PostgresTestData
         services.AddSingleton(_db.DataSource);
         services.AddMassTransitTestHarness(x =>
         {
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             x.SetTestTimeouts(testTimeout: Patience, testInactivityTimeout: TimeSpan.FromSeconds(5));
             x.AddSagaStateMachine<CounterStateMachine, CounterState>()
                 .Endpoint(e =>
