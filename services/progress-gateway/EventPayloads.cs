@@ -40,6 +40,8 @@ public static class EventPayloads
     public static string Stage(JobStatusChanged e) => JsonSerializer.Serialize(new
     {
         job_id = e.JobId,
+        // The key can change while the upload arrives (the form's `key` field may follow the file).
+        key = e.Key,
         status = e.Status,
         stage = e.Stage,
         attempt = e.Attempt,

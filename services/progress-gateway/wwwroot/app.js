@@ -71,7 +71,9 @@ source.addEventListener('progress', e => {
 
 source.addEventListener('stage', e => {
   const s = JSON.parse(e.data);
-  update(s.job_id, { status: s.status, stage: s.stage, attempt: s.attempt }, row => { row.live = ''; });
+  const patch = { status: s.status, stage: s.stage, attempt: s.attempt };
+  if (s.key) patch.key = s.key;
+  update(s.job_id, patch, row => { row.live = ''; });
 });
 
 source.addEventListener('warning', e => {

@@ -45,7 +45,7 @@ public class EventPayloadsTests
             null, result, At, At);
 
         var stage = JsonDocument.Parse(EventPayloads.Stage(changed)).RootElement;
-        Assert.Equal(["job_id", "status", "stage", "attempt", "timestamp"], stage.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["job_id", "key", "status", "stage", "attempt", "timestamp"], stage.EnumerateObject().Select(p => p.Name));
 
         var done = JsonDocument.Parse(EventPayloads.Done(changed)).RootElement;
         Assert.Equal("completed", done.GetProperty("status").GetString());
