@@ -37,8 +37,10 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(JobSubmitted)
                 .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
                 .TransitionTo(Uploading)
-                .PublishStatus(JobStatuses.Processing, clock),
-            // The upload can finish before JobSubmitted is handled: VideoUploaded carries enough to start the job.
+                .PublishStatus(JobStatuses.Processing, clock));
+
+        // The upload can finish before JobSubmitted is handled: VideoUploaded carries enough to start the job itself.
+        During([Initial, Uploading],
             When(VideoUploaded)
                 .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
                 .Then(x => x.Saga.SourceArrived(x.Message))
@@ -50,11 +52,6 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             // A long upload keeps the stall sweep away by reporting progress.
             When(ProgressReported, x => x.Message.Stage == Stages.Uploading)
                 .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
-            When(VideoUploaded)
-                .Then(x => x.Saga.SourceArrived(x.Message))
-                .DispatchStage(Stages.Transcoding, clock)
-                .TransitionTo(Transcoding)
-                .PublishStatus(JobStatuses.Processing, clock),
             When(UploadRejected)
                 .Then(x => x.Saga.Fail(x.Message.Reason, clock))
                 .TransitionTo(Failed)
