@@ -65,28 +65,27 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             await publisher.Publish(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
             return new ReceivedUpload(jobId, key, priority ?? 0);
         }
-        catch (Exception e) when (submitted)
+        catch (Exception e)
         {
-            // The job exists: it must end, with a reason, and leave no half-written file behind.
-            var reason = e switch
-            {
-                UploadRejection rejection => rejection.Detail,
-                InvalidDataException => $"The upload is malformed or larger than {_options.MaxBytes} bytes.",
-                OperationCanceledException or IOException => "The upload was interrupted before it completed.",
-                _ => "The upload could not be stored.",
-            };
+            var rejection = e as UploadRejection ?? RejectionFor(e);
             if (e is not UploadRejection) logger.LogWarning(e, "Upload of job {JobId} failed", jobId);
-            await store.DeletePrefixAsync(StorageKeys.Uploads(jobId), CancellationToken.None);
-            await publisher.Publish(new UploadRejected(jobId, reason), CancellationToken.None);
-            if (e is UploadRejection) throw;
-            if (e is InvalidDataException) throw new UploadRejection(400, "Invalid upload", reason);
-            throw;
-        }
-        catch (InvalidDataException e)
-        {
-            throw new UploadRejection(400, "Invalid upload", e.Message);
+            if (submitted)
+            {
+                // The job exists: it must end, with the reason, and leave no half-written file behind.
+                await store.DeletePrefixAsync(StorageKeys.Uploads(jobId), CancellationToken.None);
+                await publisher.Publish(new UploadRejected(jobId, rejection.Detail), CancellationToken.None);
+            }
+            throw rejection;
         }
     }
+
+    /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
+    private UploadRejection RejectionFor(Exception e) => e switch
+    {
+        InvalidDataException => new(400, "Invalid upload", $"The upload is malformed or larger than {_options.MaxBytes} bytes."),
+        OperationCanceledException or IOException => new(400, "Upload interrupted", "The upload was interrupted before it completed."),
+        _ => new(500, "Upload failed", "The upload could not be stored."),
+    };
 
     private async Task SaveVideoAsync(Stream body, Guid jobId, long? contentLength, CancellationToken cancellationToken)
     {
