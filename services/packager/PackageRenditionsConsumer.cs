@@ -15,8 +15,7 @@ public sealed class PackageRenditionsConsumer(StageWork stage, AbrPackager packa
         return stage.RunAsync(context, command.JobId, command.Attempt, Stages.Packaging, async (progress, cancellationToken) =>
         {
             await store.DeletePrefixAsync(command.OutputPrefix, cancellationToken);
-            var files = command.Renditions.Select(r => new RenditionFile(store.PathFor(r.Key),
-                new RenditionTarget(r.Name, r.Width, r.Height, r.VideoBitrateKbps, r.AudioBitrateKbps), r.AudioBitrateKbps > 0)).ToList();
+            var files = command.Renditions.Select(r => RenditionFile.From(r, store.PathFor(r.Key))).ToList();
             var package = await packager.PackageAsync(files, store.PathFor(command.OutputPrefix), cancellationToken);
             await progress.ReportAsync(100, $"packaged {files.Count} renditions as HLS and DASH", force: true, cancellationToken: cancellationToken);
             await context.Publish(new RenditionsPackaged(command.JobId, command.Attempt, command.OutputPrefix,

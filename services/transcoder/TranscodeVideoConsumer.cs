@@ -30,7 +30,7 @@ public sealed class TranscodeVideoConsumer(StageWork stage, RenditionLadder ladd
                 cancellationToken);
 
             await progress.ReportAsync(100, $"encoded {files.Count} renditions", force: true, cancellationToken: cancellationToken);
-            var renditions = files.Select(f => f.Target.ToRendition($"{command.OutputPrefix}/{Path.GetFileName(f.Path)}")).ToList();
+            var renditions = files.Select(f => f.ToRendition($"{command.OutputPrefix}/{Path.GetFileName(f.Path)}")).ToList();
             await context.Publish(new VideoTranscoded(command.JobId, command.Attempt, renditions), cancellationToken);
         }, () => store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None));
     }

@@ -17,6 +17,9 @@ public sealed class ClipFactory(string directory)
         return await MakeAsync(name, ["-stream_loop", (seconds / 2 - 1).ToString(), "-i", seed, "-c", "copy"]);
     }
 
+    public Task<string> SilentClipAsync(string name) =>
+        MakeAsync(name, ["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]);
+
     public Task<string> AudioOnlyAsync(string name) =>
         MakeAsync(name, ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:a", "aac"]);
 

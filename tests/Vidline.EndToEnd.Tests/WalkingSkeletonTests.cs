@@ -86,6 +86,18 @@ public class WalkingSkeletonTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal(detail, job.GetProperty("error_message").GetString());
     }
 
+    [Fact]
+    public async Task A_video_without_audio_goes_all_the_way_with_a_warning()
+    {
+        var jobId = await pipeline.SubmitAsync(await pipeline.Clips.SilentClipAsync("silent"));
+
+        var job = await pipeline.WaitForStatusAsync(jobId, "completed");
+        Assert.All(job.GetProperty("result").GetProperty("renditions").EnumerateArray(),
+            r => Assert.Equal(0, r.GetProperty("audio_bitrate_kbps").GetInt32()));
+        var history = await pipeline.StreamAsync(jobId, lastEventId: "0");
+        Assert.Contains(history, e => e.Type == "warning");
+    }
+
     [Theory]
     [InlineData("truncated", "moov atom not found")]
     [InlineData("audio-only", "no video")]
