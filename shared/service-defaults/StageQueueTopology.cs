@@ -26,7 +26,7 @@ public static class StageQueueTopology
     public static void AddStageConsumer<TConsumer>(this IBusRegistrationConfigurator bus, string queue, IConfiguration configuration)
         where TConsumer : class, IConsumer
     {
-        var concurrency = Math.Max(1, configuration.GetValue("StageWork:Concurrency", 1));
+        var concurrency = Math.Max(1, (configuration.GetSection("StageWork").Get<StageWorkOptions>() ?? new()).Concurrency);
         bus.AddConsumer<TConsumer>().Endpoint(e =>
         {
             e.Name = queue;

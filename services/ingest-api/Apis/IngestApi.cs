@@ -49,28 +49,38 @@ public static class IngestApi
         }
     }
 
-    public static async Task<IResult> Cancel(string id, HttpContext http, SagaTable<VideoJobState> sagas, IPublishEndpoint publisher)
+    public static async Task<IResult> Cancel(string id, HttpContext http, SagaTable<VideoJobState> sagas,
+        VideoJobStateMachine machine, IPublishEndpoint publisher)
     {
-        if (!Guid.TryParse(id, out var jobId)) return Problem(400, "Invalid job id", $"'{id}' is not a job id.");
-        var job = await sagas.LoadAsync(jobId, http.RequestAborted);
-        if (job is null || job.Owner != JobOwner.Of(http)) return Problem(404, "Job not found", $"There is no job {jobId}.");
-        if (job.CurrentState is "Completed" or "Failed" or "Cancelled")
-            return Problem(409, "Job already finished", $"Job {jobId} is {job.CurrentState.ToLowerInvariant()}; only a running job can be cancelled.", jobId);
-        await publisher.Publish(new CancelJob(jobId, JobOwner.Of(http)), http.RequestAborted);
-        return Results.Accepted($"/jobs/{jobId}", new { job_id = jobId, message = "Cancellation requested." });
+        var (job, problem) = await FindOwnJobAsync(id, http, sagas);
+        if (job is null) return problem!;
+        if (job.CurrentState == machine.Completed.Name || job.CurrentState == machine.Failed.Name || job.CurrentState == machine.Cancelled.Name)
+            return Problem(409, "Job already finished", $"Job {job.CorrelationId} is {job.CurrentState.ToLowerInvariant()}; only a running job can be cancelled.", job.CorrelationId);
+        await publisher.Publish(new CancelJob(job.CorrelationId, JobOwner.Of(http)), http.RequestAborted);
+        return Results.Accepted($"/jobs/{job.CorrelationId}", new { job_id = job.CorrelationId, message = "Cancellation requested." });
     }
 
-    public static async Task<IResult> Retry(string id, HttpContext http, SagaTable<VideoJobState> sagas, IPublishEndpoint publisher)
+    public static async Task<IResult> Retry(string id, HttpContext http, SagaTable<VideoJobState> sagas,
+        VideoJobStateMachine machine, IPublishEndpoint publisher)
     {
-        if (!Guid.TryParse(id, out var jobId)) return Problem(400, "Invalid job id", $"'{id}' is not a job id.");
-        var job = await sagas.LoadAsync(jobId, http.RequestAborted);
-        if (job is null || job.Owner != JobOwner.Of(http)) return Problem(404, "Job not found", $"There is no job {jobId}.");
-        if (job.CurrentState != "Failed")
-            return Problem(409, "Job has not failed", $"Job {jobId} is {job.CurrentState.ToLowerInvariant()}; only a failed job can be retried.", jobId);
+        var (job, problem) = await FindOwnJobAsync(id, http, sagas);
+        if (job is null) return problem!;
+        if (job.CurrentState != machine.Failed.Name)
+            return Problem(409, "Job has not failed", $"Job {job.CorrelationId} is {job.CurrentState.ToLowerInvariant()}; only a failed job can be retried.", job.CorrelationId);
         if (job.SourceKey is null)
-            return Problem(409, "Nothing to retry", $"Job {jobId} failed during upload: submit the video again.", jobId);
-        await publisher.Publish(new RetryJob(jobId, JobOwner.Of(http)), http.RequestAborted);
-        return Results.Accepted($"/jobs/{jobId}", new { job_id = jobId, message = $"Retrying from {job.Stage}." });
+            return Problem(409, "Nothing to retry", $"Job {job.CorrelationId} failed during upload: submit the video again.", job.CorrelationId);
+        await publisher.Publish(new RetryJob(job.CorrelationId, JobOwner.Of(http)), http.RequestAborted);
+        return Results.Accepted($"/jobs/{job.CorrelationId}", new { job_id = job.CorrelationId, message = $"Retrying from {job.Stage}." });
+    }
+
+    /// <summary>The caller's job named by <paramref name="id"/>, or the problem (400 malformed, 404 unknown or someone else's).</summary>
+    private static async Task<(VideoJobState? Job, IResult? Problem)> FindOwnJobAsync(string id, HttpContext http, SagaTable<VideoJobState> sagas)
+    {
+        if (!Guid.TryParse(id, out var jobId)) return (null, Problem(400, "Invalid job id", $"'{id}' is not a job id."));
+        var job = await sagas.LoadAsync(jobId, http.RequestAborted);
+        return job is null || job.Owner != JobOwner.Of(http)
+            ? (null, Problem(404, "Job not found", $"There is no job {jobId}."))
+            : (job, null);
     }
 
     private static IResult Accepted(Guid jobId, string message) =>

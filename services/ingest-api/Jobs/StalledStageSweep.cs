@@ -10,10 +10,11 @@ namespace Vidline.IngestApi.Jobs;
 /// here has no delayed-message plugin, so instead of scheduled timeouts a periodic sweep reads the saga table.
 /// Any number of ingest-api instances may sweep: the saga ignores a StageStalled for an attempt it has left.
 /// </summary>
-public sealed class StalledStageSweep(SagaTable<VideoJobState> sagas, IBus bus, IOptions<StagePolicy> policy,
-    TimeProvider clock, ILogger<StalledStageSweep> logger) : BackgroundService
+public sealed class StalledStageSweep(SagaTable<VideoJobState> sagas, VideoJobStateMachine machine, IBus bus,
+    IOptions<StagePolicy> policy, TimeProvider clock, ILogger<StalledStageSweep> logger) : BackgroundService
 {
-    private static readonly string[] WorkingStates = ["Uploading", "Transcoding", "Validating", "Packaging", "Storing"];
+    private readonly string[] _workingStates =
+        [.. new[] { machine.Uploading, machine.Transcoding, machine.Validating, machine.Packaging, machine.Storing }.Select(s => s.Name)];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +37,7 @@ public sealed class StalledStageSweep(SagaTable<VideoJobState> sagas, IBus bus, 
         var cutoff = clock.GetUtcNow() - policy.Value.StallTimeout;
         var stalled = await sagas.QueryAsync(
             "current_state = ANY(@states) AND (data->>'LastProgressAt')::timestamptz < @cutoff",
-            new { states = WorkingStates, cutoff }, cancellationToken);
+            new { states = _workingStates, cutoff }, cancellationToken);
         foreach (var job in stalled)
         {
             logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastProgressAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastProgressAt);
