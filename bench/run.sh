@@ -102,6 +102,7 @@ trap 'exit 130' INT TERM
 # Many SSE connections need many descriptors, in this script's children (gateway, load generator) too.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+bash "$REPO_ROOT/scripts/infra.sh" install >/dev/null # what a fresh machine lacks (jq, ffmpeg, ...)
 bash "$REPO_ROOT/scripts/infra.sh" up >/dev/null # RabbitMQ + PostgreSQL (idempotent; left running afterwards)
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     log "building services (Release) and bench/SseLatency"
