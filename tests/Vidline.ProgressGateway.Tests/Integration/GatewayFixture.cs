@@ -1,17 +1,22 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using static Vidline.ProgressGateway.Tests.Integration.Polling;
 
 namespace Vidline.ProgressGateway.Tests.Integration;
 
 /// <summary>
 /// Two gateway instances (A and B) sharing one throw-away database and one throw-away RabbitMQ virtual
 /// host, like two replicas behind the edge, without touching a system that may be running alongside.
+/// One fixture serves every integration test class (see <see cref="GatewayCollection"/>): starting two
+/// hosts with their buses is the slow part, and every test works on its own fresh job ids.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
@@ -31,6 +36,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     public NpgsqlDataSource Db { get; private set; } = null!;
 
     public IBus Bus => A.Services.GetRequiredService<IBus>();
+
+    /// <summary>How the tests read the gateway's state: through instance A's HTTP API, as a client would.</summary>
+    private HttpClient _api = null!;
 
     public async Task InitializeAsync()
     {
@@ -54,10 +62,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             Assert.Equal(BusHealthStatus.Healthy, status);
         }
         Db = NpgsqlDataSource.Create(ConnectionString);
+        _api = A.CreateClient();
     }
 
     public async Task DisposeAsync()
     {
+        _api.Dispose();
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Db.DisposeAsync();
@@ -72,7 +82,40 @@ public sealed class GatewayFixture : IAsyncLifetime
         _rabbit.Dispose();
         Directory.Delete(StorageRoot, recursive: true);
     }
+
+    public async Task<List<long>> StoredIds(Guid job)
+    {
+        await using var command = Db.CreateCommand("SELECT id FROM progress_events WHERE job_id = @j ORDER BY id");
+        command.Parameters.AddWithValue("j", job);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    public async Task WaitForJob(Guid job, string? status = null) =>
+        await Eventually(async () =>
+        {
+            var response = await _api.GetAsync($"/jobs/{job}");
+            if (response.StatusCode != HttpStatusCode.OK) return false;
+            var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            return status is null || json.GetProperty("status").GetString() == status;
+        });
+
+    public async Task<JsonElement> GetJob(Guid job) => await GetJson($"/jobs/{job}");
+
+    public async Task<JsonElement> GetJson(string url, HttpClient? client = null)
+    {
+        var response = await (client ?? _api).GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{url}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement;
+    }
 }
+
+/// <summary>The integration test classes share one <see cref="GatewayFixture"/> and so run one after another.</summary>
+[CollectionDefinition(nameof(GatewayFixture))]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 
 public sealed class GatewayFactory(GatewayFixture fixture) : WebApplicationFactory<Program>
 {

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.DependencyInjection;
+using Vidline.Contracts;
+using static Vidline.ProgressGateway.Tests.Integration.Polling;
+
+namespace Vidline.ProgressGateway.Tests.Integration;
+
+/// <summary>How reports are stored: once per message, never backwards, and not after the job has ended.</summary>
+[Collection(nameof(GatewayFixture))]
+public class EventStorageTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task A_redelivered_progress_report_is_stored_once()
+    {
+        var job = Guid.NewGuid();
+        await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding));
+        var duplicate = Messages.Progress(job, Stages.Transcoding, 40);
+        await fixture.Bus.Publish(duplicate);
+        await fixture.Bus.Publish(duplicate);
+        await fixture.Bus.Publish(Messages.Progress(job, Stages.Transcoding, 45));
+        await Eventually(async () => (await fixture.StoredIds(job)).Count >= 3);
+        await Task.Delay(500); // let any straggling copy land
+
+        await using var count = fixture.Db.CreateCommand("SELECT count(*) FROM progress_events WHERE message_id = @m");
+        count.Parameters.AddWithValue("m", duplicate.EventId);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        Assert.Equal(3, (await fixture.StoredIds(job)).Count);
+
+        // The same through the log directly reports nothing new stored.
+        var log = fixture.A.Services.GetRequiredService<EventLog>();
+        Assert.Equal(0, await log.AppendProgressAsync([duplicate, duplicate], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Progress_never_moves_backwards_and_a_finished_job_ignores_late_progress()
+    {
+        var job = Guid.NewGuid();
+        var log = fixture.A.Services.GetRequiredService<EventLog>();
+
+        // Progress before any status: a placeholder row keeps it.
+        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 50)], default));
+        var placeholder = await fixture.GetJob(job);
+        Assert.Equal("pending", placeholder.GetProperty("status").GetString());
+        Assert.Equal("", placeholder.GetProperty("key").GetString());
+        Assert.Equal(60, placeholder.GetProperty("progress").GetDouble());
+
+        // The status fills the row in; a report from an earlier stage arrives late.
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Validation), default);
+        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 90)], default));
+        var json = await fixture.GetJob(job);
+        Assert.Equal($"videos/{job:N}.mp4", json.GetProperty("key").GetString());
+        Assert.Equal(60, json.GetProperty("progress").GetDouble());
+        Assert.Equal("validation", json.GetProperty("stage").GetString());
+
+        // An older status delivered late changes nothing.
+        var stale = Messages.Status(job, JobStatuses.Processing, Stages.Transcoding) with { Timestamp = DateTimeOffset.UtcNow.AddHours(-1) };
+        Assert.Equal(0, await log.ApplyStatusAsync(stale, default));
+        Assert.Equal("validation", (await fixture.GetJob(job)).GetProperty("stage").GetString());
+
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Cancelled, Stages.Validation), default);
+        var before = await fixture.StoredIds(job);
+        Assert.Equal(0, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 99)], default));
+        Assert.Equal(0, await log.AppendWarningAsync(Messages.Warning(job, Stages.Validation, "late"), default));
+        var after = await fixture.GetJob(job);
+        Assert.Equal("cancelled", after.GetProperty("status").GetString());
+        Assert.Equal(60, after.GetProperty("progress").GetDouble());
+        Assert.Equal(before, await fixture.StoredIds(job));
+    }
+
+    [Fact]
+    public async Task Progress_made_after_a_failure_belongs_to_a_retry_and_is_kept_but_earlier_progress_is_not()
+    {
+        var job = Guid.NewGuid();
+        var log = fixture.A.Services.GetRequiredService<EventLog>();
+        var madeBeforeFailure = Messages.Progress(job, Stages.Validation, 40);
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Validation), default);
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Failed, Stages.Validation, error: "gate"), default);
+
+        // A straggler from before the failure stays out; the retried stage's first report (made after
+        // the failure, overtaking the retry's status) is kept.
+        Assert.Equal(0, await log.AppendProgressAsync([madeBeforeFailure], default));
+        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 0)], default));
+    }
+}
