@@ -30,7 +30,7 @@ public sealed class Publisher : IAsyncDisposable
 
     public Task PublishAsync(Guid jobId, double progress = 30)
     {
-        var message = new ProgressReported(Guid.NewGuid(), jobId, Stages.Transcoding, progress,
+        var message = new ProgressReported(Guid.NewGuid(), jobId, 1, Stages.Transcoding, progress,
             Marker + Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow);
         return _bus.Publish(message);
     }

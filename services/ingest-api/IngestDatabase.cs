@@ -1,4 +1,3 @@
-using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
 using Vidline.ServiceDefaults;
@@ -8,11 +7,7 @@ namespace Vidline.IngestApi;
 /// <summary>The tables ingest-api owns: the saga's and the idempotency keys'.</summary>
 public static class IngestDatabase
 {
-    public static readonly IReadOnlyList<Migration> Migrations =
-    [
-        SagaTableMigration.For(VideoJobSagaDefinition.TableName),
-        IdempotencyKeys.Migration,
-    ];
+    public static readonly IReadOnlyList<Migration> Migrations = [.. VideoJobTable.Migrations, IdempotencyKeys.Migration];
 
     public static Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default) =>
         Database.MigrateAsync(services, "ingest-api", Migrations, cancellationToken);

@@ -2,9 +2,9 @@ using Vidline.IngestApi;
 using Vidline.IngestApi.Apis;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
-using Vidline.IngestApi.Uploads;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,21 +12,13 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddVidlineDatabase();
 builder.AddVidlineMedia();
-builder.Services.Configure<UploadOptions>(builder.Configuration.GetSection("Upload"));
-builder.Services.Configure<StagePolicy>(builder.Configuration.GetSection("Stages"));
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Upload:MaxBytes", new UploadOptions().MaxBytes));
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StagePolicy>>().Value);
-builder.Services.AddScoped<UploadReceiver>();
-builder.Services.AddSingleton<IdempotencyKeys>();
-builder.Services.AddHostedService<StalledStageSweep>();
+builder.AddIngest();
 
-// MassTransit: the VideoJob saga, persisted in PostgreSQL
+// MassTransit: the VideoJob saga, persisted in PostgreSQL, and the owner of every job's files
 builder.AddVidlineBus(x =>
 {
-    x.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>(typeof(VideoJobSagaDefinition))
-        .PostgresRepository(VideoJobSagaDefinition.TableName);
-    x.AddConsumer<CancelledJobCleanup>();
+    x.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>(typeof(VideoJobSagaDefinition)).PostgresRepository();
+    x.AddConsumer<JobFiles>();
 });
 
 var app = builder.Build();

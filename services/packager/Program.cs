@@ -1,7 +1,7 @@
-using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.Packager;
 using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -10,11 +10,11 @@ builder.AddServiceDefaults();
 builder.AddVidlineMedia();
 builder.AddStageWorker();
 
-// MassTransit: packaging ("package") and storage ("store") are separate stages with their own queues
+// MassTransit: packaging and storage are separate stages with their own queues
 builder.AddVidlineBus(x =>
 {
-    x.AddStageConsumer<PackageRenditionsConsumer>(StageQueues.Package, builder.Configuration);
-    x.AddStageConsumer<StoreOutputsConsumer>(StageQueues.Store, builder.Configuration);
+    x.AddStageConsumer<PackageRenditionsConsumer>(builder.Configuration);
+    x.AddStageConsumer<StoreOutputsConsumer>(builder.Configuration);
     x.AddCancellationListener("packager");
 });
 

@@ -15,7 +15,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long afterId, EventFilter? filter, int limit, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT e.id, e.job_id, e.type, e.data::text, j.status
+            SELECT e.id, e.job_id, e.run, e.type, e.data::text, j.status
             FROM progress_events e JOIN jobs j ON j.id = e.job_id
             WHERE e.id > @after
               AND (@jobs::uuid[] IS NULL OR e.job_id = ANY (@jobs))
@@ -31,7 +31,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         var events = new List<StoredEvent>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
         return events;
     }
 }

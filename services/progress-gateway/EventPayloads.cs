@@ -15,6 +15,7 @@ public static class EventPayloads
         var payload = new Dictionary<string, object?>
         {
             ["job_id"] = e.JobId,
+            ["run"] = e.Run,
             ["stage"] = e.Stage,
             ["progress"] = OverallProgress(e),
             ["stage_progress"] = Math.Round(Math.Clamp(double.IsNaN(e.Progress) ? 0 : e.Progress, 0, 100), 2),
@@ -35,7 +36,7 @@ public static class EventPayloads
 
     /// <summary>Overall 0–100; a stage outside the known bands keeps its own figure rather than failing the batch.</summary>
     public static double OverallProgress(ProgressReported e) =>
-        Stages.IsKnown(e.Stage) ? ProgressBands.Overall(e.Stage, e.Progress) : Math.Round(Math.Clamp(double.IsNaN(e.Progress) ? 0 : e.Progress, 0, 100), 2);
+        Stages.Find(e.Stage) is { } stage ? stage.Overall(e.Progress) : Math.Round(Math.Clamp(double.IsNaN(e.Progress) ? 0 : e.Progress, 0, 100), 2);
 
     public static string Stage(JobStatusChanged e) => JsonSerializer.Serialize(new
     {
@@ -44,6 +45,7 @@ public static class EventPayloads
         key = e.Key,
         status = e.Status,
         stage = e.Stage,
+        run = e.Run,
         attempt = e.Attempt,
         timestamp = e.Timestamp,
     }, ServiceDefaults.ServiceDefaults.ApiJson);
@@ -51,6 +53,7 @@ public static class EventPayloads
     public static string Done(JobStatusChanged e) => JsonSerializer.Serialize(new
     {
         job_id = e.JobId,
+        run = e.Run,
         status = e.Status,
         error_message = e.ErrorMessage,
         result = e.Result,
@@ -59,6 +62,7 @@ public static class EventPayloads
     public static string Warning(WarningReported e) => JsonSerializer.Serialize(new
     {
         job_id = e.JobId,
+        run = e.Run,
         stage = e.Stage,
         message = e.Message,
         timestamp = e.Timestamp,

@@ -41,5 +41,12 @@ public static class GatewayMigrations
             );
             CREATE INDEX progress_events_job_idx ON progress_events (job_id, id);
             """),
+        // Numbered runs: every event belongs to a run of its job; a run's `done` is its last event.
+        new("0002_runs", """
+            ALTER TABLE jobs ADD COLUMN run int NOT NULL DEFAULT 1,
+                             ADD COLUMN finished_run int NOT NULL DEFAULT 0;
+            UPDATE jobs SET finished_run = run WHERE status IN ('completed', 'failed', 'cancelled');
+            ALTER TABLE progress_events ADD COLUMN run int NOT NULL DEFAULT 1;
+            """),
     ];
 }

@@ -11,11 +11,3 @@ public sealed class SseOptions
     /// <summary>Events a client may fall behind by before it is disconnected (it resumes with Last-Event-ID).</summary>
     public int ClientBufferSize { get; set; } = 1000;
 }
-
-/// <summary>How long finished jobs are kept (section <c>Retention</c>).</summary>
-public sealed class RetentionOptions
-{
-    public double Days { get; set; } = 7;
-    public double SweepMinutes { get; set; } = 60;
-}
-

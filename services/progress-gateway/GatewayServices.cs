@@ -1,4 +1,3 @@
-using Vidline.Media;
 using Vidline.ProgressGateway.Streaming;
 
 namespace Vidline.ProgressGateway;
@@ -10,8 +9,6 @@ public static class GatewayServices
     {
         var services = builder.Services;
         services.Configure<SseOptions>(builder.Configuration.GetSection("Sse"));
-        services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
-        builder.AddVidlineStorage();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();
@@ -24,8 +21,6 @@ public static class GatewayServices
         // Singletons first, so tests and endpoints can reach the same instances the host runs.
         services.AddSingleton<EventTailer>();
         services.AddHostedService(sp => sp.GetRequiredService<EventTailer>());
-        services.AddSingleton<RetentionSweep>();
-        services.AddHostedService(sp => sp.GetRequiredService<RetentionSweep>());
         return builder;
     }
 }

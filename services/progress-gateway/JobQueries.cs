@@ -10,7 +10,7 @@ namespace Vidline.ProgressGateway;
 public sealed class JobQueries(NpgsqlDataSource dataSource)
 {
     private const string JobColumns = """
-        j.id, j.key, j.owner, j.status, j.stage, j.progress, j.priority, j.attempt,
+        j.id, j.key, j.owner, j.status, j.stage, j.progress, j.priority, j.run, j.attempt,
         j.created_at, j.updated_at, j.completed_at, j.error_message, j.result::text
         """;
 
@@ -23,19 +23,19 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     public async Task<JobSnapshot?> SnapshotAsync(Guid id, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
-            SELECT {JobColumns}, {LatestEvents}, ev.last_id, ev.done_id,
-                   (SELECT max(e.id) FROM progress_events e WHERE e.job_id = j.id AND e.id < ev.done_id)
+            SELECT {JobColumns}, {LatestEvents}, ev.before_done_id, ev.done_id
             FROM jobs j
             CROSS JOIN LATERAL (
-                SELECT max(e.id) AS last_id, max(e.id) FILTER (WHERE e.type = 'done') AS done_id
+                SELECT max(e.id) FILTER (WHERE NOT (e.type = 'done' AND e.run = j.run)) AS before_done_id,
+                       max(e.id) FILTER (WHERE e.type = 'done' AND e.run = j.run) AS done_id
                 FROM progress_events e WHERE e.job_id = j.id) ev
             WHERE j.id = @id
             """);
         command.Parameters.AddWithValue("id", id);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
-        var job = ReadJob(reader) with { LatestEvents = ReadEvents(reader.GetString(13)) };
-        return new JobSnapshot(job, NullableLong(reader, 14), NullableLong(reader, 15), NullableLong(reader, 16));
+        var job = ReadJob(reader) with { LatestEvents = ReadEvents(reader.GetString(14)) };
+        return new JobSnapshot(job, NullableLong(reader, 15), NullableLong(reader, 16));
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         {
             latest = reader.GetInt64(0);
             if (reader.IsDBNull(1)) continue;
-            jobs.Add(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(14)) });
+            jobs.Add(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(15)) });
         }
         // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
         jobs.Reverse();
@@ -99,11 +99,12 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         (double)r.GetDecimal(offset + 5),
         r.GetInt32(offset + 6),
         r.GetInt32(offset + 7),
-        r.GetFieldValue<DateTimeOffset>(offset + 8),
+        r.GetInt32(offset + 8),
         r.GetFieldValue<DateTimeOffset>(offset + 9),
-        r.IsDBNull(offset + 10) ? null : r.GetFieldValue<DateTimeOffset>(offset + 10),
-        r.IsDBNull(offset + 11) ? null : r.GetString(offset + 11),
-        r.IsDBNull(offset + 12) ? null : JsonDocument.Parse(r.GetString(offset + 12)).RootElement.Clone());
+        r.GetFieldValue<DateTimeOffset>(offset + 10),
+        r.IsDBNull(offset + 11) ? null : r.GetFieldValue<DateTimeOffset>(offset + 11),
+        r.IsDBNull(offset + 12) ? null : r.GetString(offset + 12),
+        r.IsDBNull(offset + 13) ? null : JsonDocument.Parse(r.GetString(offset + 13)).RootElement.Clone());
 
     private static IReadOnlyList<EventSummary> ReadEvents(string json) =>
         JsonSerializer.Deserialize<List<EventSummary>>(json, ServiceDefaults.ServiceDefaults.ApiJson) ?? [];

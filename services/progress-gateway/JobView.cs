@@ -12,6 +12,7 @@ public sealed record JobView(
     string Stage,
     double Progress,
     int Priority,
+    int Run,
     int Attempt,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
@@ -29,16 +30,11 @@ public sealed record EventSummary(long Id, string Type, string? Stage, double? P
 public sealed record JobPage(IReadOnlyList<JobView> Items, string? NextCursor);
 
 /// <summary>
-/// A job read together with the event ids that frame it, in one statement, so the snapshot and the id a
-/// client resumes from agree: every event up to <see cref="SnapshotEventId"/> is reflected in the view.
+/// A job read together with the event ids that frame its current run, in one statement, so the snapshot and
+/// the id a client resumes from agree: every event up to <see cref="SnapshotEventId"/> is reflected in the view,
+/// and the current run's <c>done</c> (<see cref="DoneEventId"/>), if it has one, comes after it.
 /// </summary>
-public sealed record JobSnapshot(JobView Job, long? LastEventId, long? DoneEventId, long? BeforeDoneEventId)
+public sealed record JobSnapshot(JobView Job, long? SnapshotEventId, long? DoneEventId)
 {
     public bool IsFinal => Vidline.Contracts.JobStatuses.IsFinal(Job.Status);
-
-    /// <summary>
-    /// The id the status event carries. For a finished job it stops short of the <c>done</c> event so the
-    /// replay that follows delivers <c>done</c> with its own id.
-    /// </summary>
-    public long? SnapshotEventId => IsFinal && DoneEventId is not null ? BeforeDoneEventId : LastEventId;
 }

@@ -15,6 +15,7 @@ builder.AddVidlineBus(x =>
     x.AddConsumer<ProgressReportedConsumer, ProgressReportedConsumerDefinition>();
     x.AddConsumer<JobStatusChangedConsumer, JobStatusChangedConsumerDefinition>();
     x.AddConsumer<WarningReportedConsumer, WarningReportedConsumerDefinition>();
+    x.AddConsumer<JobExpiredConsumer, JobExpiredConsumerDefinition>();
 });
 
 var app = builder.Build();

@@ -1,10 +1,11 @@
 namespace Vidline.ProgressGateway;
 
 /// <summary>
-/// One row of <c>progress_events</c> as streamed: <c>Data</c> is the SSE payload, already JSON.
-/// <c>JobStatus</c> is the job's status when the row was read, for the <c>?status=</c> filter.
+/// One row of <c>progress_events</c> as streamed: <c>Data</c> is the SSE payload, already JSON; <c>Run</c> the run
+/// of the job it belongs to. <c>JobStatus</c> is the job's status when the row was read, for the <c>?status=</c> filter.
 /// </summary>
-public sealed record StoredEvent(long Id, Guid JobId, string Type, string Data, string JobStatus)
+public sealed record StoredEvent(long Id, Guid JobId, int Run, string Type, string Data, string JobStatus)
 {
-    public bool IsDone => Type == Vidline.Contracts.EventTypes.Done;
+    /// <summary>The last event of run <paramref name="run"/> or a later one: a per-job stream that follows that run ends here.</summary>
+    public bool EndsRun(int run) => Type == Vidline.Contracts.EventTypes.Done && Run >= run;
 }

@@ -1,6 +1,6 @@
-using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 using Vidline.Transcoder;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,10 +10,10 @@ builder.AddServiceDefaults();
 builder.AddVidlineMedia();
 builder.AddStageWorker();
 
-// MassTransit: competing consumers on the priority queue "transcode"; start more processes for more capacity
+// MassTransit: competing consumers on the transcoding queue; start more processes for more capacity
 builder.AddVidlineBus(x =>
 {
-    x.AddStageConsumer<TranscodeVideoConsumer>(StageQueues.Transcode, builder.Configuration);
+    x.AddStageConsumer<TranscodeVideoConsumer>(builder.Configuration);
     x.AddCancellationListener("transcoder");
 });
 

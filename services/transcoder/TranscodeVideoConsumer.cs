@@ -1,37 +1,34 @@
-using MassTransit;
 using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.Media.Storage;
-using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 
 namespace Vidline.Transcoder;
 
 /// <summary>Encodes the source into the ABR ladder in one ffmpeg process, reporting frame-level progress.</summary>
-public sealed class TranscodeVideoConsumer(StageWork stage, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
-    : IConsumer<TranscodeVideo>
+public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
+    : StageConsumer<TranscodeVideo>(runtime)
 {
-    public Task Consume(ConsumeContext<TranscodeVideo> context)
+    protected override async Task<IStageCompleted> WorkAsync(TranscodeVideo command, StageProgress progress, CancellationToken cancellationToken)
     {
-        var command = context.Message;
-        var outputDirectory = store.PathFor(command.OutputPrefix);
-        return stage.RunAsync(context, command.JobId, command.Attempt, Stages.Transcoding, async (progress, cancellationToken) =>
-        {
-            var source = command.Source;
-            var rungs = ladder.For(source);
-            if (!source.HasAudio) await progress.WarnAsync("The source has no audio track; renditions will be silent.", cancellationToken);
-            await progress.ReportAsync(0, $"encoding {string.Join(", ", rungs.Select(r => r.Name))}", force: true, cancellationToken: cancellationToken);
+        var source = command.Source;
+        var rungs = ladder.For(source);
+        if (!source.HasAudio) await progress.WarnAsync("The source has no audio track; renditions will be silent.", cancellationToken);
+        await progress.ReportAsync(0, $"encoding {string.Join(", ", rungs.Select(r => r.Name))}", force: true, cancellationToken: cancellationToken);
 
-            // A re-dispatched attempt starts clean rather than trusting a dead node's half-written files.
-            await store.DeletePrefixAsync(command.OutputPrefix, cancellationToken);
-            var files = await transcoder.TranscodeAsync(store.PathFor(command.SourceKey), source, rungs, outputDirectory,
-                (ffmpeg, percent) => _ = progress.ReportAsync(percent,
-                    $"frame {ffmpeg.Frame ?? 0} of {source.FrameCount}, {ffmpeg.Fps ?? 0:0.#} fps, {ffmpeg.Speed ?? 0:0.##}x",
-                    ffmpeg.ToDetails(source.FrameCount, source.DurationSeconds), cancellationToken: cancellationToken),
-                cancellationToken);
+        // A re-delivered command starts clean rather than trusting a dead node's half-written files.
+        await store.DeletePrefixAsync(command.OutputPrefix, cancellationToken);
+        var files = await transcoder.TranscodeAsync(store.PathFor(command.SourceKey), source, rungs, store.PathFor(command.OutputPrefix),
+            (ffmpeg, percent) => _ = progress.ReportAsync(percent,
+                $"frame {ffmpeg.Frame ?? 0} of {source.FrameCount}, {ffmpeg.Fps ?? 0:0.#} fps, {ffmpeg.Speed ?? 0:0.##}x",
+                ffmpeg.ToDetails(source.FrameCount, source.DurationSeconds), cancellationToken: cancellationToken),
+            cancellationToken);
 
-            await progress.ReportAsync(100, $"encoded {files.Count} renditions", force: true, cancellationToken: cancellationToken);
-            var renditions = files.Select(f => f.ToRendition($"{command.OutputPrefix}/{Path.GetFileName(f.Path)}")).ToList();
-            await context.Publish(new VideoTranscoded(command.JobId, command.Attempt, renditions), cancellationToken);
-        }, () => store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None));
+        await progress.ReportAsync(100, $"encoded {files.Count} renditions", force: true, cancellationToken: cancellationToken);
+        var renditions = files.Select(f => f.ToRendition($"{command.OutputPrefix}/{Path.GetFileName(f.Path)}")).ToList();
+        return new VideoTranscoded(command.JobId, command.Attempt, renditions);
     }
+
+    protected override Task RemovePartialOutputAsync(TranscodeVideo command) =>
+        store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None);
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 using Vidline.Validator;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,10 +14,10 @@ builder.Services.Configure<QualityGateOptions>(builder.Configuration.GetSection(
 builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<QualityGateOptions>>().Value);
 builder.Services.AddSingleton<QualityGate>();
 
-// MassTransit: competing consumers on the priority queue "validate"
+// MassTransit: competing consumers on the validation queue
 builder.AddVidlineBus(x =>
 {
-    x.AddStageConsumer<ValidateRenditionsConsumer>(StageQueues.Validate, builder.Configuration);
+    x.AddStageConsumer<ValidateRenditionsConsumer>(builder.Configuration);
     x.AddCancellationListener("validator");
 });
 

@@ -17,15 +17,46 @@ public record VideoUploaded(Guid JobId, string Key, string Owner, int Priority, 
 /// <summary>The upload was aborted or the file is not usable media.</summary>
 public record UploadRejected(Guid JobId, string Reason) : IJobMessage;
 
-public record CancelJob(Guid JobId, string RequestedBy) : IJobMessage;
+/// <summary>A caller's request about a job, answered with <see cref="JobCommandAccepted"/> or <see cref="JobCommandRefused"/>.</summary>
+public interface IJobRequest : IJobMessage
+{
+    /// <summary>The caller's tenant: a job of another tenant is answered "not found".</summary>
+    string RequestedBy { get; }
+}
 
-public record RetryJob(Guid JobId, string RequestedBy) : IJobMessage;
+/// <summary>Stop the job.</summary>
+public record CancelJob(Guid JobId, string RequestedBy) : IJobRequest;
 
-/// <summary>The stall sweep saw no progress from <c>Stage</c> for too long while on <c>Attempt</c>.</summary>
+/// <summary>Start a new run of a failed job from the stage that failed.</summary>
+public record RetryJob(Guid JobId, string RequestedBy) : IJobRequest;
+
+/// <summary>The saga did what <see cref="CancelJob"/> or <see cref="RetryJob"/> asked.</summary>
+public record JobCommandAccepted(Guid JobId, string Message) : IJobMessage;
+
+/// <summary>The saga refused: <c>Reason</c> is one of <see cref="RefusalReasons"/>, <c>Detail</c> says why in words.</summary>
+public record JobCommandRefused(Guid JobId, string Reason, string Detail) : IJobMessage;
+
+public static class RefusalReasons
+{
+    /// <summary>No such job, or not the caller's.</summary>
+    public const string NotFound = "not-found";
+    /// <summary>The job is not in a state the command applies to.</summary>
+    public const string Conflict = "conflict";
+    /// <summary>The job outlived its retention: its files are gone.</summary>
+    public const string Expired = "expired";
+}
+
+/// <summary>The stall sweep saw no heartbeat for <c>Attempt</c> for too long.</summary>
 public record StageStalled(Guid JobId, string Stage, int Attempt) : IJobMessage;
 
-/// <summary>A stage node is still alive and working on <c>Attempt</c>, even when it has no new percentage to report.</summary>
+/// <summary>A stage node is alive and working on <c>Attempt</c>: the saga's only signal of liveness.</summary>
 public record StageHeartbeat(Guid JobId, string Stage, int Attempt, DateTimeOffset Timestamp) : IJobMessage;
 
 /// <summary>Fanned out to every stage node: stop work on this job now and remove partial outputs.</summary>
 public record JobCancelled(Guid JobId) : IJobMessage;
+
+/// <summary>The retention sweep asks the saga to retire a finished job.</summary>
+public record ExpireJob(Guid JobId) : IJobMessage;
+
+/// <summary>A job outlived its retention: its owners delete its files (ingest-api) and rows (progress-gateway).</summary>
+public record JobExpired(Guid JobId) : IJobMessage;

@@ -1,11 +1,13 @@
 namespace Vidline.Contracts;
 
-// Events the progress-gateway stores and streams. EventId makes redelivery harmless.
+// Events the progress-gateway stores and streams. EventId makes redelivery harmless; Run says which run of
+// the job the event belongs to (a retry starts a new run), so the gateway can tell stale news from new.
 
 /// <summary>A stage's progress within its own band, 0–100.</summary>
 public record ProgressReported(
     Guid EventId,
     Guid JobId,
+    int Run,
     string Stage,
     double Progress,
     string Message,
@@ -21,7 +23,7 @@ public record ProgressDetails(
     double? EtaSeconds = null);
 
 /// <summary>A non-fatal problem worth showing the user.</summary>
-public record WarningReported(Guid EventId, Guid JobId, string Stage, string Message, DateTimeOffset Timestamp) : IJobMessage;
+public record WarningReported(Guid EventId, Guid JobId, int Run, string Stage, string Message, DateTimeOffset Timestamp) : IJobMessage;
 
 /// <summary>Published by the saga on every transition: the job's public snapshot.</summary>
 public record JobStatusChanged(
@@ -32,6 +34,7 @@ public record JobStatusChanged(
     int Priority,
     string Status,
     string Stage,
+    int Run,
     int Attempt,
     string? ErrorMessage,
     JobResult? Result,

@@ -1,7 +1,5 @@
 using MassTransit;
 using Vidline.Contracts;
-using Vidline.IngestApi.Jobs;
-using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
 
 namespace Vidline.IngestApi.Apis;
@@ -49,38 +47,28 @@ public static class IngestApi
         }
     }
 
-    public static async Task<IResult> Cancel(string id, HttpContext http, SagaTable<VideoJobState> sagas,
-        VideoJobStateMachine machine, IPublishEndpoint publisher)
-    {
-        var (job, problem) = await FindOwnJobAsync(id, http, sagas);
-        if (job is null) return problem!;
-        if (job.CurrentState == machine.Completed.Name || job.CurrentState == machine.Failed.Name || job.CurrentState == machine.Cancelled.Name)
-            return Problem(409, "Job already finished", $"Job {job.CorrelationId} is {job.CurrentState.ToLowerInvariant()}; only a running job can be cancelled.", job.CorrelationId);
-        await publisher.Publish(new CancelJob(job.CorrelationId, JobOwner.Of(http)), http.RequestAborted);
-        return Results.Accepted($"/jobs/{job.CorrelationId}", new { job_id = job.CorrelationId, message = "Cancellation requested." });
-    }
+    public static Task<IResult> Cancel(string id, HttpContext http, IRequestClient<CancelJob> saga) =>
+        AskSagaAsync(id, http, saga, jobId => new CancelJob(jobId, JobOwner.Of(http)));
 
-    public static async Task<IResult> Retry(string id, HttpContext http, SagaTable<VideoJobState> sagas,
-        VideoJobStateMachine machine, IPublishEndpoint publisher)
-    {
-        var (job, problem) = await FindOwnJobAsync(id, http, sagas);
-        if (job is null) return problem!;
-        if (job.CurrentState != machine.Failed.Name)
-            return Problem(409, "Job has not failed", $"Job {job.CorrelationId} is {job.CurrentState.ToLowerInvariant()}; only a failed job can be retried.", job.CorrelationId);
-        if (job.SourceKey is null)
-            return Problem(409, "Nothing to retry", $"Job {job.CorrelationId} failed during upload: submit the video again.", job.CorrelationId);
-        await publisher.Publish(new RetryJob(job.CorrelationId, JobOwner.Of(http)), http.RequestAborted);
-        return Results.Accepted($"/jobs/{job.CorrelationId}", new { job_id = job.CorrelationId, message = $"Retrying from {job.Stage}." });
-    }
+    public static Task<IResult> Retry(string id, HttpContext http, IRequestClient<RetryJob> saga) =>
+        AskSagaAsync(id, http, saga, jobId => new RetryJob(jobId, JobOwner.Of(http)));
 
-    /// <summary>The caller's job named by <paramref name="id"/>, or the problem (400 malformed, 404 unknown or someone else's).</summary>
-    private static async Task<(VideoJobState? Job, IResult? Problem)> FindOwnJobAsync(string id, HttpContext http, SagaTable<VideoJobState> sagas)
+    /// <summary>The saga decides whether a cancel or retry applies; this turns its answer into HTTP.</summary>
+    private static async Task<IResult> AskSagaAsync<T>(string id, HttpContext http, IRequestClient<T> saga, Func<Guid, T> request)
+        where T : class, IJobRequest
     {
-        if (!Guid.TryParse(id, out var jobId)) return (null, Problem(400, "Invalid job id", $"'{id}' is not a job id."));
-        var job = await sagas.LoadAsync(jobId, http.RequestAborted);
-        return job is null || job.Owner != JobOwner.Of(http)
-            ? (null, Problem(404, "Job not found", $"There is no job {jobId}."))
-            : (job, null);
+        if (!Guid.TryParse(id, out var jobId)) return Problem(400, "Invalid job id", $"'{id}' is not a job id.");
+        var answer = await saga.GetResponse<JobCommandAccepted, JobCommandRefused>(request(jobId), http.RequestAborted);
+        if (answer.Is(out Response<JobCommandAccepted>? accepted))
+            return Results.Accepted($"/jobs/{jobId}", new { job_id = jobId, message = accepted.Message.Message });
+        answer.Is(out Response<JobCommandRefused>? refusal);
+        var refused = refusal!.Message;
+        return refused.Reason switch
+        {
+            RefusalReasons.NotFound => Problem(404, "Job not found", refused.Detail),
+            RefusalReasons.Expired => Problem(410, "Job expired", refused.Detail, jobId),
+            _ => Problem(409, "Not possible in the job's state", refused.Detail, jobId),
+        };
     }
 
     private static IResult Accepted(Guid jobId, string message) =>

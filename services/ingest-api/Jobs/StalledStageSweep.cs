@@ -10,42 +10,21 @@ namespace Vidline.IngestApi.Jobs;
 /// here has no delayed-message plugin, so instead of scheduled timeouts a periodic sweep reads the saga table.
 /// Any number of ingest-api instances may sweep: the saga ignores a StageStalled for an attempt it has left.
 /// </summary>
-public sealed class StalledStageSweep(SagaTable<VideoJobState> sagas, VideoJobStateMachine machine, IBus bus,
-    IOptions<StagePolicy> policy, TimeProvider clock, ILogger<StalledStageSweep> logger) : BackgroundService
+public sealed class StalledStageSweep(VideoJobTable jobs, VideoJobStateMachine machine, IBus bus,
+    IOptions<StagePolicy> policy, TimeProvider clock, ILogger<StalledStageSweep> logger)
+    : PeriodicSweep(policy.Value.SweepInterval, clock, logger)
 {
-    private readonly string[] _workingStates =
-        [.. new[] { machine.Uploading, machine.Transcoding, machine.Validating, machine.Packaging, machine.Storing }.Select(s => s.Name)];
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(policy.Value.SweepInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var silent = await jobs.SilentSinceAsync(machine.Working.Select(s => s.Name), clock.GetUtcNow() - policy.Value.StallTimeout, cancellationToken);
+        foreach (var job in silent)
         {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Stall sweep failed; trying again next tick");
-            }
-        }
-    }
-
-    public async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
-    {
-        var cutoff = clock.GetUtcNow() - policy.Value.StallTimeout;
-        var stalled = await sagas.QueryAsync(
-            "current_state = ANY(@states) AND (data->>'LastProgressAt')::timestamptz < @cutoff",
-            new { states = _workingStates, cutoff }, cancellationToken);
-        foreach (var job in stalled)
-        {
-            logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastProgressAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastProgressAt);
+            logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastSeenAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastSeenAt);
             if (job.Stage == Stages.Uploading)
                 await bus.Publish(new UploadRejected(job.CorrelationId, "The upload stopped before it completed."), cancellationToken);
             else
                 await bus.Publish(new StageStalled(job.CorrelationId, job.Stage, job.Attempt), cancellationToken);
         }
-        return stalled.Count;
+        return silent.Count;
     }
 }

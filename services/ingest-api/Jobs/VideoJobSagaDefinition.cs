@@ -5,8 +5,6 @@ namespace Vidline.IngestApi.Jobs;
 /// <summary>The saga's endpoint: messages for one job are serialised by the row lock, different jobs run in parallel.</summary>
 public sealed class VideoJobSagaDefinition : SagaDefinition<VideoJobState>
 {
-    public const string TableName = "video_job_saga";
-
     public VideoJobSagaDefinition()
     {
         EndpointName = "video-job";

@@ -5,15 +5,29 @@ using Vidline.Contracts;
 namespace Vidline.IngestApi.Jobs;
 
 /// <summary>
-/// The pipeline, top to bottom: uploading → transcoding → validating → packaging → storing → completed,
-/// with failed and cancelled as the other ways out. Each stage is driven by a command to its queue and
-/// answered by a completed event or <see cref="StageFailed"/>; answers to an older attempt are ignored.
+/// The pipeline, top to bottom: uploading → transcoding → validation → packaging → storage → completed, with
+/// failed and cancelled as the other ways out and expired after retention. While a job works, its state is
+/// named after the stage at work (<see cref="Stages"/>). Each stage is driven by a command to its queue and
+/// answered by its completed event or <see cref="StageFailed"/>; answers to an older attempt are ignored.
 /// </summary>
 public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 {
+    /// <summary>What each worked stage's command carries: everything its node needs, as nodes keep no state.</summary>
+    private static readonly Dictionary<string, Func<VideoJobState, IStageCommand>> Commands = new()
+    {
+        [Stages.Transcoding] = job => new TranscodeVideo(job.CorrelationId, job.Run, job.Attempt, job.SourceKey!, job.Source!, job.WorkFolder("renditions")),
+        [Stages.Validation] = job => new ValidateRenditions(job.CorrelationId, job.Run, job.Attempt, job.SourceKey!, job.Source!, job.Renditions),
+        [Stages.Packaging] = job => new PackageRenditions(job.CorrelationId, job.Run, job.Attempt, job.Renditions, job.WorkFolder("package")),
+        [Stages.Storage] = job => new StoreOutputs(job.CorrelationId, job.Run, job.Attempt, job.PackagePrefix!, job.HlsManifest!, job.DashManifest!),
+    };
+
+    private readonly Dictionary<string, State<VideoJobState>> _stageStates = new();
+
     public VideoJobStateMachine(StagePolicy policy, TimeProvider clock)
     {
         InstanceState(x => x.CurrentState);
+        foreach (var stage in Stages.InOrder) _stageStates[stage.Name] = State(stage.Name);
+        var dispatch = new StageDispatch(Commands, StateOf, clock);
 
         JobEvent(() => JobSubmitted, startsJob: true);
         JobEvent(() => VideoUploaded, startsJob: true);
@@ -24,10 +38,10 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
         JobEvent(() => OutputsStored);
         JobEvent(() => StageFailed);
         JobEvent(() => StageStalled);
-        JobEvent(() => ProgressReported);
         JobEvent(() => StageHeartbeat);
-        JobEvent(() => CancelJob);
-        JobEvent(() => RetryJob);
+        JobEvent(() => ExpireJob);
+        JobRequest(() => CancelJob);
+        JobRequest(() => RetryJob);
 
         // Duplicates and late answers land in states that have no use for them: every handler is
         // idempotent, so they are dropped rather than faulted.
@@ -36,107 +50,120 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
         Initially(
             When(JobSubmitted)
                 .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
-                .TransitionTo(Uploading)
+                .TransitionTo(StateOf(Stages.Uploading))
                 .PublishStatus(JobStatuses.Processing, clock));
 
         // The upload can finish before JobSubmitted is handled: VideoUploaded carries enough to start the job itself.
-        During([Initial, Uploading],
+        During([Initial, StateOf(Stages.Uploading)],
             When(VideoUploaded)
                 .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
                 .Then(x => x.Saga.SourceArrived(x.Message))
-                .DispatchStage(Stages.Transcoding, clock)
-                .TransitionTo(Transcoding)
-                .PublishStatus(JobStatuses.Processing, clock));
+                .StartStage(Stages.Transcoding, dispatch));
 
-        During(Uploading,
-            // A long upload keeps the stall sweep away by reporting progress.
-            When(ProgressReported, x => x.Message.Stage == Stages.Uploading)
-                .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
+        During(StateOf(Stages.Uploading),
             When(UploadRejected)
                 .Then(x => x.Saga.Fail(x.Message.Reason, clock))
                 .TransitionTo(Failed)
                 .PublishStatus(JobStatuses.Failed, clock));
 
-        During(Transcoding,
-            When(VideoTranscoded, x => x.Message.Attempt == x.Saga.Attempt)
+        During(StateOf(Stages.Transcoding),
+            When(VideoTranscoded, IsCurrentAttempt)
                 .Then(x => x.Saga.Renditions = [.. x.Message.Renditions])
-                .DispatchStage(Stages.Validation, clock)
-                .TransitionTo(Validating)
-                .PublishStatus(JobStatuses.Processing, clock));
+                .StartStage(Stages.Validation, dispatch));
 
-        During(Validating,
-            When(RenditionsValidated, x => x.Message.Attempt == x.Saga.Attempt)
+        During(StateOf(Stages.Validation),
+            When(RenditionsValidated, IsCurrentAttempt)
                 .Then(x => x.Saga.QualityScores = [.. x.Message.Scores])
-                .DispatchStage(Stages.Packaging, clock)
-                .TransitionTo(Packaging)
-                .PublishStatus(JobStatuses.Processing, clock));
+                .StartStage(Stages.Packaging, dispatch));
 
-        During(Packaging,
-            When(RenditionsPackaged, x => x.Message.Attempt == x.Saga.Attempt)
+        During(StateOf(Stages.Packaging),
+            When(RenditionsPackaged, IsCurrentAttempt)
                 .Then(x => (x.Saga.PackagePrefix, x.Saga.HlsManifest, x.Saga.DashManifest) =
                     (x.Message.PackagePrefix, x.Message.HlsManifest, x.Message.DashManifest))
-                .DispatchStage(Stages.Storage, clock)
-                .TransitionTo(Storing)
-                .PublishStatus(JobStatuses.Processing, clock));
+                .StartStage(Stages.Storage, dispatch));
 
-        During(Storing,
-            When(OutputsStored, x => x.Message.Attempt == x.Saga.Attempt)
+        During(StateOf(Stages.Storage),
+            When(OutputsStored, IsCurrentAttempt)
                 .Then(x => x.Saga.Complete(x.Message, clock))
                 .TransitionTo(Completed)
                 .PublishStatus(JobStatuses.Completed, clock));
 
-        During(Transcoding, Validating, Packaging, Storing,
-            When(ProgressReported, x => x.Message.Stage == x.Saga.Stage)
-                .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
-            When(StageHeartbeat, x => x.Message.Stage == x.Saga.Stage && x.Message.Attempt == x.Saga.Attempt)
-                .Then(x => x.Saga.LastProgressAt = clock.GetUtcNow()),
+        // Liveness: a working node beats; a silent one is found by the stall sweep.
+        During(Working,
+            When(StageHeartbeat, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => x.Saga.LastSeenAt = clock.GetUtcNow()));
+
+        During(Worked,
             // A transient fault or a silent node gets the stage sent again, up to the policy's limit.
-            When(StageFailed, x => x.Message.Stage == x.Saga.Stage && x.Message.Attempt == x.Saga.Attempt)
-                .IfElse(x => x.Message.Permanent || x.Saga.Attempt >= policy.MaxAttempts,
+            When(StageFailed, x => x.Message.Attempt == x.Saga.Attempt)
+                .IfElse(x => x.Message.Permanent || x.Saga.StageAttempts >= policy.MaxAttempts,
                     giveUp => giveUp
                         .Then(x => x.Saga.Fail(x.Message.Permanent
                             ? x.Message.Reason
-                            : $"{x.Message.Stage} failed {x.Saga.Attempt} times; last error: {x.Message.Reason}", clock))
+                            : $"{x.Saga.Stage} failed {x.Saga.StageAttempts} times; last error: {x.Message.Reason}", clock))
                         .TransitionTo(Failed)
                         .PublishStatus(JobStatuses.Failed, clock),
-                    again => again
-                        .RedispatchStage(clock)
-                        .PublishStatus(JobStatuses.Processing, clock)),
-            When(StageStalled, x => x.Message.Stage == x.Saga.Stage && x.Message.Attempt == x.Saga.Attempt)
-                .IfElse(x => x.Saga.Attempt >= policy.MaxAttempts,
+                    again => again.RestartStage(dispatch)),
+            When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
+                .IfElse(x => x.Saga.StageAttempts >= policy.MaxAttempts,
                     giveUp => giveUp
                         .Then(x => x.Saga.Fail(
-                            $"{x.Saga.Stage} made no progress for {policy.StallTimeout.TotalSeconds:0} s on each of {x.Saga.Attempt} attempts; giving up", clock))
+                            $"{x.Saga.Stage} made no progress for {policy.StallTimeout.TotalSeconds:0} s on each of {x.Saga.StageAttempts} attempts; giving up", clock))
                         .TransitionTo(Failed)
                         .PublishStatus(JobStatuses.Failed, clock),
-                    again => again
-                        .RedispatchStage(clock)
-                        .PublishStatus(JobStatuses.Processing, clock)));
+                    again => again.RestartStage(dispatch)));
 
-        During([Uploading, Transcoding, Validating, Packaging, Storing],
-            When(CancelJob)
+        // Cancel and retry are requests: the saga alone decides, and answers the API.
+        DuringAny(
+            When(CancelJob, x => !IsOwner(x)).Refuse(RefusalReasons.NotFound, x => $"There is no job {x.Saga.CorrelationId}."),
+            When(RetryJob, x => !IsOwner(x)).Refuse(RefusalReasons.NotFound, x => $"There is no job {x.Saga.CorrelationId}."));
+
+        During(Working,
+            When(CancelJob, IsOwner)
                 .Then(x => x.Saga.Cancel(clock))
                 .TransitionTo(Cancelled)
                 .Publish(x => new JobCancelled(x.Saga.CorrelationId))
-                .PublishStatus(JobStatuses.Cancelled, clock));
+                .PublishStatus(JobStatuses.Cancelled, clock)
+                .Accept(_ => "Cancellation requested."),
+            When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is processing; only a failed job can be retried."));
 
-        // Retry resumes from the stage that failed: earlier stages' outputs are still in storage.
+        During(Completed, Failed, Cancelled,
+            When(CancelJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)}; only a running job can be cancelled."),
+            When(ExpireJob)
+                .Then(x => x.Saga.Expire())
+                .TransitionTo(Expired)
+                .Publish(x => new JobExpired(x.Saga.CorrelationId)));
+
+        During(Completed, Cancelled,
+            When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)}; only a failed job can be retried."));
+
+        // Retry is a new run that resumes from the stage that failed: earlier stages' outputs are still in storage.
         During(Failed,
-            When(RetryJob, x => x.Saga.SourceKey is not null)
-                .Then(x => (x.Saga.ErrorMessage, x.Saga.FinishedAt) = (null, null))
-                .DispatchStage(x => x.Saga.Stage, clock)
-                .ThenAsync(x => x.TransitionToState(StateOf(x.Saga.Stage)))
-                .PublishStatus(JobStatuses.Processing, clock));
+            When(RetryJob, x => IsOwner(x) && x.Saga.SourceKey is not null)
+                .ResumeRun(dispatch)
+                .Accept(x => $"Retrying from {x.Saga.Stage} (run {x.Saga.Run})."),
+            When(RetryJob, x => IsOwner(x) && x.Saga.SourceKey is null)
+                .Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} failed during upload: submit the video again."));
+
+        During(Expired,
+            When(CancelJob, IsOwner).Refuse(RefusalReasons.Expired, x => $"Job {x.Saga.CorrelationId} has expired."),
+            When(RetryJob, IsOwner).Refuse(RefusalReasons.Expired, x => $"Job {x.Saga.CorrelationId} has expired and its files are gone: submit the video again."));
     }
 
-    public State Uploading { get; private set; } = null!;
-    public State Transcoding { get; private set; } = null!;
-    public State Validating { get; private set; } = null!;
-    public State Packaging { get; private set; } = null!;
-    public State Storing { get; private set; } = null!;
+    /// <summary>The state in which the saga waits for <paramref name="stage"/>.</summary>
+    public State StateOf(string stage) =>
+        _stageStates.TryGetValue(stage, out var state) ? state : throw new ArgumentOutOfRangeException(nameof(stage), stage, "Unknown stage");
+
+    /// <summary>The states in which a job works: one per stage.</summary>
+    public State[] Working => [.. _stageStates.Values];
+
+    /// <summary>The states in which a stage worker works on the job (all but the upload).</summary>
+    public State[] Worked => [.. Stages.Worked.Select(s => StateOf(s))];
+
     public State Completed { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
+    public State Expired { get; private set; } = null!;
 
     public Event<JobSubmitted> JobSubmitted { get; private set; } = null!;
     public Event<VideoUploaded> VideoUploaded { get; private set; } = null!;
@@ -147,10 +174,24 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
     public Event<OutputsStored> OutputsStored { get; private set; } = null!;
     public Event<StageFailed> StageFailed { get; private set; } = null!;
     public Event<StageStalled> StageStalled { get; private set; } = null!;
-    public Event<ProgressReported> ProgressReported { get; private set; } = null!;
     public Event<StageHeartbeat> StageHeartbeat { get; private set; } = null!;
     public Event<CancelJob> CancelJob { get; private set; } = null!;
     public Event<RetryJob> RetryJob { get; private set; } = null!;
+    public Event<ExpireJob> ExpireJob { get; private set; } = null!;
+
+    /// <summary>The job's status as the public API names it.</summary>
+    public string StatusOf(VideoJobState job) =>
+        job.CurrentState == Completed.Name ? JobStatuses.Completed
+        : job.CurrentState == Failed.Name ? JobStatuses.Failed
+        : job.CurrentState == Cancelled.Name ? JobStatuses.Cancelled
+        : job.CurrentState == Expired.Name ? "expired"
+        : JobStatuses.Processing;
+
+    private static bool IsCurrentAttempt<T>(BehaviorContext<VideoJobState, T> x) where T : class, IStageCompleted =>
+        x.Message.Attempt == x.Saga.Attempt;
+
+    private static bool IsOwner<T>(BehaviorContext<VideoJobState, T> x) where T : class, IJobRequest =>
+        x.Saga.IsOwnedBy(x.Message.RequestedBy);
 
     /// <summary>Every event is correlated by its job id; only the upload's messages may start a job.</summary>
     private void JobEvent<T>(Expression<Func<Event<T>>> @event, bool startsJob = false) where T : class, IJobMessage =>
@@ -160,14 +201,12 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             if (!startsJob) x.OnMissingInstance(m => m.Discard());
         });
 
-    /// <summary>The state in which the saga waits for <paramref name="stage"/>.</summary>
-    public State StateOf(string stage) => stage switch
-    {
-        Stages.Uploading => Uploading,
-        Stages.Transcoding => Transcoding,
-        Stages.Validation => Validating,
-        Stages.Packaging => Packaging,
-        Stages.Storage => Storing,
-        _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "Unknown stage"),
-    };
+    /// <summary>A request about a job: one that does not exist is answered "not found".</summary>
+    private void JobRequest<T>(Expression<Func<Event<T>>> @event) where T : class, IJobRequest =>
+        Event(@event, x =>
+        {
+            x.CorrelateById(m => m.Message.JobId);
+            x.OnMissingInstance(m => m.ExecuteAsync(context => context.RespondAsync(
+                new JobCommandRefused(context.Message.JobId, RefusalReasons.NotFound, $"There is no job {context.Message.JobId}."))));
+        });
 }

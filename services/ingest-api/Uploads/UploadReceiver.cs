@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.Media.Storage;
-using Vidline.ServiceDefaults;
+using Vidline.StageWorker;
 
 namespace Vidline.IngestApi.Uploads;
 
@@ -18,8 +18,9 @@ public sealed record ReceivedUpload(Guid JobId, string Key, int Priority);
 /// arrive, upload progress while it does, then VideoUploaded or UploadRejected.
 /// </summary>
 public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublishEndpoint publisher,
-    IOptions<UploadOptions> options, TimeProvider clock, ILogger<UploadReceiver> logger)
+    IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork, TimeProvider clock, ILogger<UploadReceiver> logger)
 {
+    private const int FirstRun = 1; // an upload always starts a job's first run
     private readonly UploadOptions _options = options.Value;
 
     public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken cancellationToken)
@@ -60,7 +61,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
             var sourceKey = StorageKeys.Source(jobId);
             var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
-            await new StageProgress(publisher, jobId, Stages.Uploading, TimeSpan.Zero, clock)
+            await new StageProgress(publisher, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
             await publisher.Publish(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
             return new ReceivedUpload(jobId, key, priority ?? 0);
@@ -89,8 +90,11 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
     private async Task SaveVideoAsync(Stream body, Guid jobId, long? contentLength, CancellationToken cancellationToken)
     {
-        var progress = new StageProgress(publisher, jobId, Stages.Uploading, _options.ProgressInterval, clock);
+        var progress = new StageProgress(publisher, jobId, FirstRun, Stages.Uploading, _options.ProgressInterval, clock);
         await progress.ReportAsync(0, "upload started", force: true, cancellationToken: cancellationToken);
+        // A long upload keeps the stall sweep away the way a working stage does (the upload is attempt 0).
+        await using var heartbeats = new StageHeartbeats(publisher, new StageHeartbeat(jobId, Stages.Uploading, 0, default),
+            stageWork.Value.HeartbeatInterval, logger, cancellationToken);
         // Progress events are fire-and-forget from the copy loop: publishing never slows the upload down.
         var reporter = new Progress<long>(bytes =>
         {
@@ -124,7 +128,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
     }
 
     private static int ParsePriority(string value) =>
-        int.TryParse(value.Trim(), out var priority) && priority is >= 0 and <= StageQueues.MaxPriority
+        int.TryParse(value.Trim(), out var priority) && priority is >= 0 and <= Stages.MaxPriority
             ? priority
-            : throw new UploadRejection(400, "Invalid priority", $"'priority' must be a whole number from 0 to {StageQueues.MaxPriority}.");
+            : throw new UploadRejection(400, "Invalid priority", $"'priority' must be a whole number from 0 to {Stages.MaxPriority}.");
 }

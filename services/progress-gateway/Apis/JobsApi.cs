@@ -8,8 +8,6 @@ public static class JobsApi
 {
     private const int DefaultLimit = 50;
     private const int MaxLimit = 200;
-    private static readonly string[] KnownStatuses =
-        [JobStatuses.Pending, JobStatuses.Processing, JobStatuses.Completed, JobStatuses.Failed, JobStatuses.Cancelled];
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
@@ -29,8 +27,8 @@ public static class JobsApi
 
     private static async Task<IResult> List(string? status, int? limit, string? cursor, JobQueries queries, CancellationToken ct)
     {
-        if (status is not null && !KnownStatuses.Contains(status))
-            return BadRequest($"Unknown status '{status}'. Expected one of: {string.Join(", ", KnownStatuses)}.");
+        if (status is not null && !JobStatuses.All.Contains(status))
+            return BadRequest($"Unknown status '{status}'. Expected one of: {string.Join(", ", JobStatuses.All)}.");
         if (limit is < 1 or > MaxLimit) return BadRequest($"limit must be between 1 and {MaxLimit}.");
         if (!JobCursor.TryDecode(cursor, out var position)) return BadRequest("The cursor is not one this API issued.");
         return TypedResults.Ok(await queries.ListAsync(status, limit ?? DefaultLimit, position, ct));

@@ -6,8 +6,8 @@ namespace Vidline.ProgressGateway.Streaming;
 /// Writes one client's event stream: the prelude (snapshots), then a replay from the database of
 /// everything after <c>cursor</c>, then live events. The live subscription was opened before the replay
 /// query ran, so together they cover every id; ids at or below the last one sent are skipped, so nothing
-/// arrives twice. A retried job has more than one <c>done</c> in its history: only one after
-/// <c>staleDoneUpTo</c> ends the stream.
+/// arrives twice. A per-job stream follows one run of its job (<c>endsRun</c>) and ends at that run's
+/// <c>done</c>; an older run's <c>done</c> (a retried job has one per run) passes like any other event.
 /// </summary>
 public sealed class EventStreamResult(
     IReadOnlyList<SseFrame> prelude,
@@ -15,9 +15,7 @@ public sealed class EventStreamResult(
     LiveFeed.Subscription subscription,
     EventHistory history,
     SseOptions options,
-    bool endAfterDone,
-    SseFrame? doneFallback = null,
-    long staleDoneUpTo = 0) : IResult
+    int? endsRun) : IResult
 {
     private const int ReplayPage = 1000;
 
@@ -49,17 +47,10 @@ public sealed class EventStreamResult(
                 {
                     await Write(response, SseFrame.For(e), ct);
                     last = e.Id;
-                    if (endAfterDone && e.IsDone && e.Id > staleDoneUpTo) { await response.Body.FlushAsync(ct); return; }
+                    if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
                 await response.Body.FlushAsync(ct);
                 if (page.Count < ReplayPage) break;
-            }
-
-            if (doneFallback is { } done)
-            {
-                await Write(response, done, ct);
-                await response.Body.FlushAsync(ct);
-                return;
             }
 
             var heartbeat = TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
@@ -84,7 +75,7 @@ public sealed class EventStreamResult(
                     if (e.Id <= last) continue;
                     await Write(response, SseFrame.For(e), ct);
                     last = e.Id;
-                    if (endAfterDone && e.IsDone && e.Id > staleDoneUpTo) { await response.Body.FlushAsync(ct); return; }
+                    if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
                 await response.Body.FlushAsync(ct);
             }

@@ -27,24 +27,20 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found",
                     detail: $"There is no job {jobId}.");
             }
-            // Finished without a stored `done` (e.g. the row predates it): say so from the row rather than hang.
-            SseFrame? doneFallback = snapshot.IsFinal && snapshot.DoneEventId is null ? DoneFrom(snapshot.Job) : null;
-            // A `done` followed by a retry is history, not the end: only the job's latest `done` closes the stream.
-            var staleDoneUpTo = snapshot.IsFinal ? (snapshot.DoneEventId ?? 1) - 1 : snapshot.DoneEventId ?? 0;
-
+            // The stream follows the job's current run and ends at that run's `done`.
+            var run = snapshot.Job.Run;
             if (lastEventId is { } resumeFrom)
             {
-                if (snapshot.DoneEventId is { } doneId && snapshot.IsFinal && resumeFrom >= doneId)
+                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId)
                 {
                     subscription.Dispose();
                     return TypedResults.NoContent();
                 }
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endAfterDone: true, doneFallback, staleDoneUpTo);
+                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: run);
             }
 
             var status = new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId);
-            return new EventStreamResult([status], snapshot.SnapshotEventId ?? 0, subscription, history, options.Value,
-                endAfterDone: true, doneFallback, staleDoneUpTo);
+            return new EventStreamResult([status], snapshot.SnapshotEventId ?? 0, subscription, history, options.Value, endsRun: run);
         }
         catch
         {
@@ -64,11 +60,11 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
         try
         {
             if (lastEventId is { } resumeFrom)
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endAfterDone: false);
+                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: null);
 
             var (snapshots, latestId) = await jobs.SnapshotsAsync(filter, SnapshotLimit, ct);
             var prelude = snapshots.Select(job => new SseFrame(EventTypes.Status, Json(job), latestId)).ToList();
-            return new EventStreamResult(prelude, latestId, subscription, history, options.Value, endAfterDone: false);
+            return new EventStreamResult(prelude, latestId, subscription, history, options.Value, endsRun: null);
         }
         catch
         {
@@ -76,14 +72,6 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             throw;
         }
     }
-
-    private static SseFrame DoneFrom(JobView job) => new(EventTypes.Done, JsonSerializer.Serialize(new
-    {
-        job_id = job.Id,
-        status = job.Status,
-        error_message = job.ErrorMessage,
-        result = job.Result,
-    }, ServiceDefaults.ServiceDefaults.ApiJson));
 
     private static string Json(JobView job) => JsonSerializer.Serialize(job, ServiceDefaults.ServiceDefaults.ApiJson);
 }

@@ -67,17 +67,23 @@ public class EventStorageTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Progress_made_after_a_failure_belongs_to_a_retry_and_is_kept_but_earlier_progress_is_not()
+    public async Task Progress_of_a_new_run_is_kept_even_before_its_status_but_a_finished_run_gets_nothing_more()
     {
         var job = Guid.NewGuid();
         var log = fixture.A.Services.GetRequiredService<EventLog>();
-        var madeBeforeFailure = Messages.Progress(job, Stages.Validation, 40);
         await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Validation), default);
         await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Failed, Stages.Validation, error: "gate"), default);
 
-        // A straggler from before the failure stays out; the retried stage's first report (made after
-        // the failure, overtaking the retry's status) is kept.
-        Assert.Equal(0, await log.AppendProgressAsync([madeBeforeFailure], default));
-        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 0)], default));
+        // A straggler of run 1 stays out; run 2's first report, overtaking run 2's status, is kept.
+        Assert.Equal(0, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 40, run: 1)], default));
+        Assert.Equal(1, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 0, run: 2)], default));
+        Assert.Equal(2, (await fixture.GetJob(job)).GetProperty("run").GetInt32());
+
+        // Once run 2 has begun, run 1 is history: neither its progress, its warnings nor a late status of it count.
+        Assert.Equal(0, await log.AppendProgressAsync([Messages.Progress(job, Stages.Validation, 50, run: 1)], default));
+        Assert.Equal(0, await log.AppendWarningAsync(Messages.Warning(job, Stages.Validation, "late", run: 1), default));
+        Assert.Equal(0, await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Failed, Stages.Validation, error: "late", run: 1), default));
+        Assert.Equal(1, await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Validation, run: 2), default));
+        Assert.Equal("processing", (await fixture.GetJob(job)).GetProperty("status").GetString());
     }
 }

@@ -96,6 +96,46 @@ public class JobStreamTests(GatewayFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_retried_job_streams_its_new_run_and_ends_at_that_runs_done_not_the_old_one()
+    {
+        var job = await FinishedJob(JobStatuses.Failed, error: "gate");
+        await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Processing, Stages.Packaging, attempt: 5, run: 2));
+        await fixture.WaitForJob(job, JobStatuses.Processing);
+
+        await using var stream = await SseClient.OpenAsync(_a, $"/jobs/{job}/stream");
+        var status = await stream.ExpectAsync(EventTypes.Status);
+        Assert.Equal(2, status.Json.GetProperty("run").GetInt32());
+        await fixture.Bus.Publish(Messages.Progress(job, Stages.Packaging, 50, run: 2));
+        Assert.Equal(2, (await stream.ExpectAsync(EventTypes.Progress)).Json.GetProperty("run").GetInt32());
+        await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job), run: 2));
+        var done = await stream.ExpectAsync(EventTypes.Done);
+        Assert.Equal(2, done.Json.GetProperty("run").GetInt32());
+        Assert.Equal("completed", done.Json.GetProperty("status").GetString());
+        Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task Resuming_from_inside_a_failed_run_continues_through_its_done_into_the_retry()
+    {
+        var job = await FinishedJob(JobStatuses.Failed, error: "gate");
+        var firstRun = await fixture.StoredIds(job);
+        await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Processing, Stages.Packaging, attempt: 5, run: 2));
+        await fixture.Bus.Publish(Messages.Progress(job, Stages.Packaging, 30, run: 2));
+        await Eventually(async () => (await fixture.StoredIds(job)).Count == firstRun.Count + 2);
+
+        // The client last saw the second event of run 1; it missed the rest of run 1, its done, and run 2 so far.
+        await using var stream = await SseClient.OpenAsync(_b, $"/jobs/{job}/stream", lastEventIdHeader: firstRun[1].ToString());
+        var replayed = new List<SseEvent>();
+        for (var i = 0; i < firstRun.Count; i++) replayed.Add((await stream.NextAsync())!);
+        Assert.Equal([.. firstRun.Skip(2), .. (await fixture.StoredIds(job)).Skip(firstRun.Count)], replayed.Select(e => e.Id!.Value));
+        Assert.Equal(EventTypes.Done, replayed[firstRun.Count - 3].Event); // run 1's done passed; the stream goes on
+
+        await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job), run: 2));
+        Assert.Equal(2, (await stream.ExpectAsync(EventTypes.Done)).Json.GetProperty("run").GetInt32());
+        Assert.Null(await stream.NextAsync());
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     /// <summary>A job run to its end through the broker: stage, progress, warning, stage, done.</summary>

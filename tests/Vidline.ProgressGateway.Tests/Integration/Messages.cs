@@ -10,16 +10,16 @@ public static class Messages
     public static DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Increment(ref _tick));
 
     public static JobStatusChanged Status(Guid job, string status, string stage, int attempt = 1,
-        string? error = null, JobResult? result = null, DateTimeOffset? createdAt = null) =>
-        new(Guid.NewGuid(), job, $"videos/{job:N}.mp4", "tester", 3, status, stage, attempt, error, result,
+        string? error = null, JobResult? result = null, DateTimeOffset? createdAt = null, int run = 1) =>
+        new(Guid.NewGuid(), job, $"videos/{job:N}.mp4", "tester", 3, status, stage, run, attempt, error, result,
             createdAt ?? DateTimeOffset.UtcNow, Now());
 
-    public static ProgressReported Progress(Guid job, string stage, double stageProgress, Guid? eventId = null) =>
-        new(eventId ?? Guid.NewGuid(), job, stage, stageProgress, $"{stage} {stageProgress}%", Now(),
+    public static ProgressReported Progress(Guid job, string stage, double stageProgress, Guid? eventId = null, int run = 1) =>
+        new(eventId ?? Guid.NewGuid(), job, run, stage, stageProgress, $"{stage} {stageProgress}%", Now(),
             new ProgressDetails(CurrentFrame: (long)stageProgress * 10, FrameCount: 1000, Fps: 48.5, Speed: 1.9, EtaSeconds: 12));
 
-    public static WarningReported Warning(Guid job, string stage, string message) =>
-        new(Guid.NewGuid(), job, stage, message, Now());
+    public static WarningReported Warning(Guid job, string stage, string message, int run = 1) =>
+        new(Guid.NewGuid(), job, run, stage, message, Now());
 
     public static JobResult Result(Guid job) => new(
         $"/outputs/{job}/hls/master.m3u8", $"/outputs/{job}/dash/manifest.mpd",

@@ -11,7 +11,7 @@ public class EventPayloadsTests
     [Fact]
     public void Progress_carries_overall_and_stage_progress_and_only_the_details_present()
     {
-        var e = new ProgressReported(Guid.NewGuid(), Job, Stages.Transcoding, 50, "encoding 720p", At,
+        var e = new ProgressReported(Guid.NewGuid(), Job, 1, Stages.Transcoding, 50, "encoding 720p", At,
             new ProgressDetails(CurrentFrame: 120, FrameCount: 240, Fps: 59.5));
         var json = JsonDocument.Parse(EventPayloads.Progress(e)).RootElement;
 
@@ -31,7 +31,7 @@ public class EventPayloadsTests
     [Fact]
     public void Progress_of_an_unknown_stage_is_clamped_not_rejected()
     {
-        var e = new ProgressReported(Guid.NewGuid(), Job, "thumbnails", 140, "", At);
+        var e = new ProgressReported(Guid.NewGuid(), Job, 1, "thumbnails", 140, "", At);
         Assert.Equal(100, EventPayloads.OverallProgress(e));
     }
 
@@ -41,11 +41,11 @@ public class EventPayloadsTests
         var result = new JobResult("/outputs/x/master.m3u8", "/outputs/x/manifest.mpd",
             [new Rendition("720p", 1280, 720, 2500, 128, "outputs/x/720p.mp4")],
             [new QualityScore("720p", 0.98, 41.2, null, true)]);
-        var changed = new JobStatusChanged(Guid.NewGuid(), Job, "k", "o", 5, JobStatuses.Completed, Stages.Storage, 2,
+        var changed = new JobStatusChanged(Guid.NewGuid(), Job, "k", "o", 5, JobStatuses.Completed, Stages.Storage, 1, 2,
             null, result, At, At);
 
         var stage = JsonDocument.Parse(EventPayloads.Stage(changed)).RootElement;
-        Assert.Equal(["job_id", "key", "status", "stage", "attempt", "timestamp"], stage.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["job_id", "key", "status", "stage", "run", "attempt", "timestamp"], stage.EnumerateObject().Select(p => p.Name));
 
         var done = JsonDocument.Parse(EventPayloads.Done(changed)).RootElement;
         Assert.Equal("completed", done.GetProperty("status").GetString());

@@ -5,7 +5,7 @@ namespace Vidline.ProgressGateway.Tests.Unit;
 public class LiveFeedTests
 {
     private static StoredEvent Event(long id, Guid job, string status = "processing") =>
-        new(id, job, "progress", "{}", status);
+        new(id, job, 1, "progress", "{}", status);
 
     [Fact]
     public async Task A_slow_subscriber_is_cut_off_without_holding_up_the_others()

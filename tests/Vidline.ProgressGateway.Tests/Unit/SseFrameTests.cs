@@ -33,8 +33,9 @@ public class SseFrameTests
     [Fact]
     public void Stored_event_maps_type_id_and_data()
     {
-        var stored = new StoredEvent(7, Guid.NewGuid(), "done", """{"status":"completed"}""", "completed");
+        var stored = new StoredEvent(7, Guid.NewGuid(), 2, "done", """{"status":"completed"}""", "completed");
         Assert.Equal("event: done\nid: 7\ndata: {\"status\":\"completed\"}\n\n", SseFrame.For(stored).ToString());
-        Assert.True(stored.IsDone);
+        Assert.True(stored.EndsRun(2));
+        Assert.False(stored.EndsRun(3)); // a newer run goes on past an older run's done
     }
 }

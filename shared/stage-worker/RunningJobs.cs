@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Vidline.Contracts;
 
-namespace Vidline.ServiceDefaults;
+namespace Vidline.StageWorker;
 
 /// <summary>
 /// The jobs this process is working on right now, so a <see cref="JobCancelled"/> can stop them, and the

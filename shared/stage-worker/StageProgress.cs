@@ -1,14 +1,14 @@
 using MassTransit;
 using Vidline.Contracts;
 
-namespace Vidline.ServiceDefaults;
+namespace Vidline.StageWorker;
 
 /// <summary>
-/// Publishes a stage's <see cref="ProgressReported"/> for one job, at most once per <c>minInterval</c>
+/// Publishes a stage's <see cref="ProgressReported"/> for one run of a job, at most once per <c>minInterval</c>
 /// (ffmpeg reports many times a second; browsers need about two updates a second).
 /// The first and the final report always go out.
 /// </summary>
-public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, string stage, TimeSpan minInterval, TimeProvider? clock = null)
+public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int run, string stage, TimeSpan minInterval, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new(); // parallel work (the validator's renditions) reports from several threads
@@ -28,10 +28,10 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, string
             _lastSent = now;
             _lastProgress = Math.Max(_lastProgress, progress);
         }
-        await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
+        await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, run, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
             message, now, details), cancellationToken);
     }
 
     public Task WarnAsync(string message, CancellationToken cancellationToken = default) =>
-        publisher.Publish(new WarningReported(NewId.NextGuid(), jobId, stage, message, _clock.GetUtcNow()), cancellationToken);
+        publisher.Publish(new WarningReported(NewId.NextGuid(), jobId, run, stage, message, _clock.GetUtcNow()), cancellationToken);
 }

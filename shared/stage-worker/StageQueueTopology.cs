@@ -1,31 +1,32 @@
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Polly;
 using Polly.Retry;
-using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 using Vidline.Contracts;
+using Vidline.ServiceDefaults;
 
-namespace Vidline.ServiceDefaults;
+namespace Vidline.StageWorker;
 
 /// <summary>
-/// The stage queues are priority queues (x-max-priority) with competing consumers. RabbitMQ refuses to
-/// redeclare a queue with different arguments, so the saga sends to the queue's exchange and both sides
-/// declare the queue the same way here: whichever starts first, no command is dropped for want of a queue.
+/// The stage queues (one per worked stage in <see cref="Stages"/>) are priority queues (x-max-priority) with
+/// competing consumers. RabbitMQ refuses to redeclare a queue with different arguments, so the saga sends to
+/// the queue's exchange and both sides declare the queue the same way here: whichever starts first, no
+/// command is dropped for want of a queue.
 /// </summary>
 public static class StageQueueTopology
 {
-    public static readonly IReadOnlyList<string> All = [StageQueues.Transcode, StageQueues.Validate, StageQueues.Package, StageQueues.Store];
-
     /// <summary>Where the saga sends a stage's commands.</summary>
-    public static Uri AddressOf(string queue) => new($"exchange:{queue}");
+    public static Uri AddressOf(PipelineStage stage) => new($"exchange:{stage.Queue}");
 
     /// <summary>
-    /// A stage worker's consumer on its stage queue: a priority queue shared by every process of the stage,
-    /// each taking <c>StageWork:Concurrency</c> messages at a time (1 by default: one ffmpeg per process).
+    /// A stage's consumer on its queue: a priority queue shared by every process of the stage, each taking
+    /// <c>StageWork:Concurrency</c> messages at a time (1 by default: one ffmpeg per process).
     /// </summary>
-    public static void AddStageConsumer<TConsumer>(this IBusRegistrationConfigurator bus, string queue, IConfiguration configuration)
+    public static void AddStageConsumer<TConsumer>(this IBusRegistrationConfigurator bus, IConfiguration configuration)
         where TConsumer : class, IConsumer
     {
+        var queue = Stages.StartedBy(CommandOf(typeof(TConsumer))).Queue;
         var concurrency = Math.Max(1, (configuration.GetSection("StageWork").Get<StageWorkOptions>() ?? new()).Concurrency);
         bus.AddConsumer<TConsumer>().Endpoint(e =>
         {
@@ -36,7 +37,7 @@ public static class StageQueueTopology
         bus.AddConfigureEndpointsCallback((name, endpoint) =>
         {
             if (name == queue && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-                rabbit.SetQueueArgument("x-max-priority", (int)StageQueues.MaxPriority);
+                rabbit.SetQueueArgument("x-max-priority", (int)Stages.MaxPriority);
         });
     }
 
@@ -62,14 +63,20 @@ public static class StageQueueTopology
         {
             await using var connection = await factory.CreateConnectionAsync(token);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: token);
-            foreach (var queue in All)
+            foreach (var queue in Stages.Worked.Select(s => s.Queue))
             {
                 await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: token);
                 await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-                    arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)StageQueues.MaxPriority },
+                    arguments: new Dictionary<string, object?> { ["x-max-priority"] = (int)Stages.MaxPriority },
                     cancellationToken: token);
                 await channel.QueueBindAsync(queue, queue, "", cancellationToken: token);
             }
         }, cancellationToken);
     }
+
+    private static Type CommandOf(Type consumer) =>
+        consumer.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IConsumer<>)
+                                                     && typeof(IStageCommand).IsAssignableFrom(i.GetGenericArguments()[0]))
+            ?.GetGenericArguments()[0]
+        ?? throw new ArgumentException($"{consumer.Name} consumes no stage command.", nameof(consumer));
 }

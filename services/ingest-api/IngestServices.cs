@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+using Vidline.IngestApi.Jobs;
+using Vidline.IngestApi.Uploads;
+using Vidline.StageWorker;
+
+namespace Vidline.IngestApi;
+
+public static class IngestServices
+{
+    /// <summary>Options, the upload path and the sweeps over the saga table.</summary>
+    public static WebApplicationBuilder AddIngest(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<UploadOptions>(builder.Configuration.GetSection("Upload"));
+        services.Configure<StagePolicy>(builder.Configuration.GetSection("Stages"));
+        services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
+        // The upload is the first stage: it beats like the others do.
+        services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Upload:MaxBytes", new UploadOptions().MaxBytes));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<StagePolicy>>().Value);
+        services.AddScoped<UploadReceiver>();
+        services.AddSingleton<IdempotencyKeys>();
+        services.AddHostedService<StalledStageSweep>();
+        services.AddHostedService<JobRetention>();
+        return builder;
+    }
+}

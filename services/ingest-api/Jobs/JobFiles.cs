@@ -1,0 +1,24 @@
+using MassTransit;
+using Vidline.Contracts;
+using Vidline.Media.Storage;
+
+namespace Vidline.IngestApi.Jobs;
+
+/// <summary>
+/// ingest-api owns a job's files (upload, work folders, outputs) and removes them when the job is cancelled or
+/// expires. After a cancel the node that was working also removes what it wrote once it stops, so whichever runs
+/// last, nothing partial is left behind.
+/// </summary>
+public sealed class JobFiles(IMediaStore store) : IConsumer<JobCancelled>, IConsumer<JobExpired>
+{
+    public Task Consume(ConsumeContext<JobCancelled> context) => DeleteAsync(context.Message.JobId, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<JobExpired> context) => DeleteAsync(context.Message.JobId, context.CancellationToken);
+
+    private async Task DeleteAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await store.DeletePrefixAsync(StorageKeys.Work(jobId), cancellationToken);
+        await store.DeletePrefixAsync(StorageKeys.Uploads(jobId), cancellationToken);
+        await store.DeletePrefixAsync(StorageKeys.Outputs(jobId), cancellationToken);
+    }
+}
