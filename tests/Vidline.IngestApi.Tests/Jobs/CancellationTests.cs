@@ -4,7 +4,7 @@ namespace Vidline.IngestApi.Tests.Jobs;
 
 public class CancellationTests
 {
-    public static TheoryData<string> CancellableStages => [Stages.Uploading, Stages.Transcoding, Stages.Validation, Stages.Packaging, Stages.Storage];
+    public static TheoryData<string> CancellableStages => [.. Stages.InOrder.Select(s => s.Name)];
 
     [Theory, MemberData(nameof(CancellableStages))]
     public async Task Cancel_in_any_running_state_cancels_and_tells_every_node(string stage)
@@ -28,7 +28,7 @@ public class CancellationTests
         await h.Publish(new CancelJob(jobId, "anonymous"));
         await h.InState(jobId, m => m.Cancelled);
 
-        await h.Publish(new VideoTranscoded(jobId, 1, JobHarness.Renditions));
+        await h.Publish(new VideoTranscoded(jobId, h.AttemptOf(jobId), JobHarness.Renditions));
         await h.Publish(new RetryJob(jobId, "anonymous"));
 
         await h.InState(jobId, m => m.Cancelled);
@@ -40,12 +40,34 @@ public class CancellationTests
     {
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.StoringAsync();
-        await h.Publish(new OutputsStored(jobId, 1, "/a", "/b"));
+        await h.Publish(new OutputsStored(jobId, h.AttemptOf(jobId), "/a", "/b"));
         await h.InState(jobId, m => m.Completed);
 
         await h.Publish(new CancelJob(jobId, "anonymous"));
 
         await h.InState(jobId, m => m.Completed);
         Assert.Equal(0, h.PublishedCount<JobCancelled>(jobId));
+    }
+
+    [Fact]
+    public async Task The_saga_answers_a_cancel_request_accepted_or_refused()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var running = await h.TranscodingAsync();
+        var finished = await h.StoringAsync();
+        await h.Publish(new OutputsStored(finished, h.AttemptOf(finished), "/a", "/b"));
+        await h.InState(finished, m => m.Completed);
+
+        await h.Publish(new CancelJob(running, "someone-else"));
+        await h.Publish(new CancelJob(finished, "anonymous"));
+        await h.Publish(new CancelJob(Guid.NewGuid(), "anonymous"));
+        await h.Publish(new CancelJob(running, "anonymous"));
+
+        Assert.True(await h.Bus.Published.Any<JobCommandRefused>(m => m.Context.Message.JobId == running && m.Context.Message.Reason == RefusalReasons.NotFound));
+        Assert.True(await h.Bus.Published.Any<JobCommandRefused>(m => m.Context.Message.JobId == finished && m.Context.Message.Reason == RefusalReasons.Conflict));
+        Assert.Equal(2, h.Bus.Published.Select<JobCommandRefused>().Count(m => m.Context.Message.Reason == RefusalReasons.NotFound));
+        Assert.True(await h.Bus.Published.Any<JobCommandAccepted>(m => m.Context.Message.JobId == running));
+        await h.InState(running, m => m.Cancelled);
+        await h.InState(finished, m => m.Completed);
     }
 }

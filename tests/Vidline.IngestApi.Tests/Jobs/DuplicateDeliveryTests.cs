@@ -13,21 +13,25 @@ public class DuplicateDeliveryTests
 
         await h.Publish(uploaded);
         await h.Publish(uploaded);
-        await h.InState(jobId, m => m.Transcoding);
-        await h.Publish(new VideoTranscoded(jobId, 1, JobHarness.Renditions));
-        await h.Publish(new VideoTranscoded(jobId, 1, JobHarness.Renditions));
-        await h.InState(jobId, m => m.Validating);
-        await h.Publish(new RenditionsValidated(jobId, 1, []));
-        await h.Publish(new RenditionsValidated(jobId, 1, []));
-        await h.InState(jobId, m => m.Packaging);
-        await h.Publish(new RenditionsPackaged(jobId, 1, "p", "master.m3u8", "manifest.mpd"));
-        await h.Publish(new RenditionsPackaged(jobId, 1, "p", "master.m3u8", "manifest.mpd"));
-        await h.InState(jobId, m => m.Storing);
-        await h.Publish(new OutputsStored(jobId, 1, "/a", "/b"));
-        await h.Publish(new OutputsStored(jobId, 1, "/a", "/b"));
+        int attempt;
+        await h.InState(jobId, Stages.Transcoding);
+        attempt = h.AttemptOf(jobId);
+        await h.Publish(new VideoTranscoded(jobId, attempt, JobHarness.Renditions));
+        await h.Publish(new VideoTranscoded(jobId, attempt, JobHarness.Renditions));
+        await h.InState(jobId, Stages.Validation);
+        attempt = h.AttemptOf(jobId);
+        await h.Publish(new RenditionsValidated(jobId, attempt, []));
+        await h.Publish(new RenditionsValidated(jobId, attempt, []));
+        await h.InState(jobId, Stages.Packaging);
+        attempt = h.AttemptOf(jobId);
+        await h.Publish(new RenditionsPackaged(jobId, attempt, "p", "master.m3u8", "manifest.mpd"));
+        await h.Publish(new RenditionsPackaged(jobId, attempt, "p", "master.m3u8", "manifest.mpd"));
+        await h.InState(jobId, Stages.Storage);
+        attempt = h.AttemptOf(jobId);
+        await h.Publish(new OutputsStored(jobId, attempt, "/a", "/b"));
+        await h.Publish(new OutputsStored(jobId, attempt, "/a", "/b"));
         await h.InState(jobId, m => m.Completed);
         await h.Publish(new JobSubmitted(jobId, "clip.mp4", "anonymous", 0, DateTimeOffset.UtcNow));
-        await Task.Delay(200);
 
         Assert.Equal(1, h.SentCount<TranscodeVideo>(jobId));
         Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
@@ -46,7 +50,6 @@ public class DuplicateDeliveryTests
         await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
         await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
         await FailureAndRetryTests.WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
-        await Task.Delay(200);
 
         Assert.Equal(2, h.SentCount<TranscodeVideo>(jobId));
     }

@@ -4,7 +4,7 @@ namespace Vidline.IngestApi.Tests.Jobs;
 
 public class FailureAndRetryTests
 {
-    public static TheoryData<string> WorkingStages => [Stages.Transcoding, Stages.Validation, Stages.Packaging, Stages.Storage];
+    public static TheoryData<string> WorkingStages => [.. Stages.Worked.Select(s => s.Name)];
 
     [Theory, MemberData(nameof(WorkingStages))]
     public async Task A_permanent_failure_in_any_stage_fails_the_job_at_once(string stage)
@@ -12,7 +12,7 @@ public class FailureAndRetryTests
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.AtStageAsync(stage);
 
-        await h.Publish(new StageFailed(jobId, stage, 1, $"{stage} says no", Permanent: true));
+        await h.Publish(new StageFailed(jobId, stage, h.AttemptOf(jobId), $"{stage} says no", Permanent: true));
 
         var job = await h.InState(jobId, m => m.Failed);
         Assert.Equal($"{stage} says no", job.ErrorMessage);
@@ -29,7 +29,7 @@ public class FailureAndRetryTests
 
         await h.Publish(new StageFailed(jobId, Stages.Transcoding, 1, "disk hiccup", Permanent: false));
         await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
-        Assert.Equal(2, (await h.InState(jobId, m => m.Transcoding)).Attempt);
+        Assert.Equal(2, (await h.InState(jobId, Stages.Transcoding)).Attempt);
 
         await h.Publish(new StageFailed(jobId, Stages.Transcoding, 2, "disk hiccup", Permanent: false));
         var job = await h.InState(jobId, m => m.Failed);
@@ -49,7 +49,7 @@ public class FailureAndRetryTests
         await h.Publish(new StageFailed(jobId, Stages.Transcoding, 1, "late failure", Permanent: true));
         await h.Publish(new VideoTranscoded(jobId, 2, JobHarness.Renditions));
 
-        await h.InState(jobId, m => m.Validating);
+        await h.InState(jobId, Stages.Validation);
         Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
     }
 
@@ -58,30 +58,61 @@ public class FailureAndRetryTests
     {
         await using var h = await JobHarness.StartAsync(maxAttempts: 2);
         var jobId = await h.PackagingAsync();
+        var first = h.AttemptOf(jobId);
 
-        await h.Publish(new StageStalled(jobId, Stages.Packaging, 1));
-        await WaitFor(() => h.SentCount<PackageRenditions>(jobId, c => c.Attempt == 2) == 1);
-        await h.Publish(new StageStalled(jobId, Stages.Packaging, 2));
+        await h.Publish(new StageStalled(jobId, Stages.Packaging, first));
+        await WaitFor(() => h.SentCount<PackageRenditions>(jobId, c => c.Attempt == first + 1) == 1);
+        await h.Publish(new StageStalled(jobId, Stages.Packaging, first + 1));
 
         var job = await h.InState(jobId, m => m.Failed);
         Assert.Equal("packaging made no progress for 30 s on each of 2 attempts; giving up", job.ErrorMessage);
     }
 
     [Fact]
-    public async Task Retry_resumes_from_the_stage_that_failed()
+    public async Task Retry_is_a_new_run_that_resumes_from_the_stage_that_failed_in_a_new_work_folder()
     {
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.PackagingAsync();
-        await h.Publish(new StageFailed(jobId, Stages.Packaging, 1, "muxer crashed", Permanent: true));
+        var failedAttempt = h.AttemptOf(jobId);
+        await h.Publish(new StageFailed(jobId, Stages.Packaging, failedAttempt, "muxer crashed", Permanent: true));
         await h.InState(jobId, m => m.Failed);
 
         await h.Publish(new RetryJob(jobId, "anonymous"));
 
-        var job = await h.InState(jobId, m => m.Packaging);
+        var job = await h.InState(jobId, Stages.Packaging);
         Assert.Null(job.ErrorMessage);
+        Assert.Equal(2, job.Run);
+        Assert.Equal(failedAttempt + 1, job.Attempt); // attempts never reset
         Assert.Equal(1, h.SentCount<TranscodeVideo>(jobId));
         Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
         await WaitFor(() => h.SentCount<PackageRenditions>(jobId) == 2);
+        var commands = h.Bus.Sent.Select<PackageRenditions>().Select(m => m.Context.Message).Where(c => c.JobId == jobId).OrderBy(c => c.Attempt).ToList();
+        Assert.Equal([1, 2], commands.Select(c => c.Run));
+        Assert.NotEqual(commands[0].OutputPrefix, commands[1].OutputPrefix);
+        Assert.True(await h.Bus.Published.Any<JobCommandAccepted>(m => m.Context.Message.JobId == jobId));
+        Assert.True(await h.Bus.Published.Any<JobStatusChanged>(m => m.Context.Message.JobId == jobId && m.Context.Message.Run == 2));
+    }
+
+    [Fact]
+    public async Task A_late_answer_from_the_failed_run_does_not_move_the_retried_job()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.ValidatingAsync();
+        var oldAttempt = h.AttemptOf(jobId);
+        await h.Publish(new StageFailed(jobId, Stages.Validation, oldAttempt, "gate", Permanent: true));
+        await h.InState(jobId, m => m.Failed);
+        await h.Publish(new RetryJob(jobId, "anonymous"));
+        await h.InState(jobId, Stages.Validation);
+
+        // The first run's node answers late: the saga waits for the new run's attempt only.
+        await h.Publish(new RenditionsValidated(jobId, oldAttempt, []));
+        await h.Publish(new StageFailed(jobId, Stages.Validation, oldAttempt, "late failure", Permanent: true));
+
+        var job = await h.InState(jobId, Stages.Validation);
+        Assert.Null(job.ErrorMessage);
+        Assert.Equal(0, h.SentCount<PackageRenditions>(jobId));
+        await h.Publish(new RenditionsValidated(jobId, h.AttemptOf(jobId), []));
+        await h.InState(jobId, Stages.Packaging);
     }
 
     [Fact]
@@ -91,23 +122,11 @@ public class FailureAndRetryTests
         var jobId = await h.ValidatingAsync();
 
         await h.Publish(new RetryJob(jobId, "anonymous"));
-        await h.Publish(new RenditionsValidated(jobId, 1, []));
+        Assert.True(await h.Bus.Published.Any<JobCommandRefused>(m => m.Context.Message.JobId == jobId && m.Context.Message.Reason == RefusalReasons.Conflict));
+        await h.Publish(new RenditionsValidated(jobId, h.AttemptOf(jobId), []));
 
-        await h.InState(jobId, m => m.Packaging);
+        await h.InState(jobId, Stages.Packaging);
         Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
-    }
-
-    [Fact]
-    public async Task Progress_from_the_current_stage_keeps_the_stall_clock_fresh()
-    {
-        await using var h = await JobHarness.StartAsync();
-        var jobId = await h.TranscodingAsync();
-        var before = (await h.InState(jobId, m => m.Transcoding)).LastProgressAt;
-        await Task.Delay(20);
-
-        await h.Publish(new ProgressReported(Guid.NewGuid(), jobId, Stages.Transcoding, 40, "frame 30", DateTimeOffset.UtcNow));
-
-        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastProgressAt > before);
     }
 
     [Fact]
@@ -117,15 +136,14 @@ public class FailureAndRetryTests
         var jobId = await h.TranscodingAsync();
         await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
         await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
-        var before = (await h.InState(jobId, m => m.Transcoding)).LastProgressAt;
+        var before = (await h.InState(jobId, Stages.Transcoding)).LastSeenAt;
         await Task.Delay(20);
 
         await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 1, DateTimeOffset.UtcNow));
-        await Task.Delay(300);
-        Assert.Equal(before, h.Saga.Sagas.Contains(jobId)!.LastProgressAt);
+        Assert.Equal(before, h.Saga.Sagas.Contains(jobId)!.LastSeenAt);
 
         await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 2, DateTimeOffset.UtcNow));
-        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastProgressAt > before);
+        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastSeenAt > before);
     }
 
     internal static async Task WaitFor(Func<bool> condition)

@@ -10,7 +10,7 @@ public class HappyPathTests
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.StoringAsync();
 
-        await h.Publish(new OutputsStored(jobId, 1, $"/outputs/{jobId:N}/master.m3u8", $"/outputs/{jobId:N}/manifest.mpd"));
+        await h.Publish(new OutputsStored(jobId, h.AttemptOf(jobId), $"/outputs/{jobId:N}/master.m3u8", $"/outputs/{jobId:N}/manifest.mpd"));
         var job = await h.InState(jobId, m => m.Completed);
 
         Assert.Equal(1, h.SentCount<TranscodeVideo>(jobId));
@@ -33,6 +33,8 @@ public class HappyPathTests
         Assert.Equal($"uploads/{jobId:N}/source", command.SourceKey);
         Assert.Equal(JobHarness.Clip, command.Source);
         Assert.Equal(1, command.Attempt);
+        Assert.Equal(1, command.Run);
+        Assert.Equal($"work/{jobId:N}/renditions/attempt-1", command.OutputPrefix);
     }
 
     [Fact]
@@ -42,10 +44,10 @@ public class HappyPathTests
         var jobId = MassTransit.NewId.NextGuid();
 
         await h.Publish(new VideoUploaded(jobId, "late.mp4", "anonymous", 2, DateTimeOffset.UtcNow, "uploads/x/source", JobHarness.Clip));
-        await h.InState(jobId, m => m.Transcoding);
+        await h.InState(jobId, Stages.Transcoding);
         await h.Publish(new JobSubmitted(jobId, "late.mp4", "anonymous", 2, DateTimeOffset.UtcNow));
 
-        var job = await h.InState(jobId, m => m.Transcoding);
+        var job = await h.InState(jobId, Stages.Transcoding);
         Assert.Equal("late.mp4", job.Key);
         Assert.Equal(1, h.SentCount<TranscodeVideo>(jobId));
     }

@@ -45,7 +45,25 @@ public sealed class JobHarness : IAsyncDisposable
         return harness;
     }
 
-    public Task Publish<T>(T message) where T : class => Bus.Bus.Publish(message);
+    /// <summary>
+    /// Publishes <paramref name="message"/> and returns once the saga has received it (handled or ignored), so what a
+    /// test asserts next is its effect.
+    /// </summary>
+    public async Task Publish<T>(T message) where T : class
+    {
+        var messageId = NewId.NextGuid();
+        await Bus.Bus.Publish(message, context => context.MessageId = messageId);
+        // Polls the bus's record rather than Consumed.Any(), which stops waiting once the harness has been idle a while.
+        for (var i = 0; i < 200 && !Bus.Consumed.Select<T>().Any(m => m.Context.MessageId == messageId); i++) await Task.Delay(25);
+        Assert.True(Bus.Consumed.Select<T>().Any(m => m.Context.MessageId == messageId),
+            $"{typeof(T).Name} {messageId} was not consumed in 5 s; consumed: {string.Join(", ", Bus.Consumed.Select<T>().Select(m => m.Context.MessageId))}");
+    }
+
+    /// <summary>The attempt the saga is waiting for an answer to.</summary>
+    public int AttemptOf(Guid jobId) => Saga.Sagas.Contains(jobId)!.Attempt;
+
+    /// <summary>Waits until the saga for <paramref name="jobId"/> waits for <paramref name="stage"/>.</summary>
+    public Task<VideoJobState> InState(Guid jobId, string stage) => InState(jobId, m => m.StateOf(stage));
 
     /// <summary>Waits until the saga for <paramref name="jobId"/> is in <paramref name="state"/>.</summary>
     public async Task<VideoJobState> InState(Guid jobId, Func<VideoJobStateMachine, State> state)
@@ -74,7 +92,7 @@ public sealed class JobHarness : IAsyncDisposable
     {
         var jobId = NewId.NextGuid();
         await Publish(new JobSubmitted(jobId, "clip.mp4", "anonymous", priority, DateTimeOffset.UtcNow));
-        await InState(jobId, m => m.Uploading);
+        await InState(jobId, Stages.Uploading);
         return jobId;
     }
 
@@ -82,44 +100,38 @@ public sealed class JobHarness : IAsyncDisposable
     {
         var jobId = await SubmittedAsync(priority);
         await Publish(new VideoUploaded(jobId, "clip.mp4", "anonymous", priority, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", Clip));
-        await InState(jobId, m => m.Transcoding);
+        await InState(jobId, Stages.Transcoding);
         return jobId;
     }
 
     public async Task<Guid> ValidatingAsync()
     {
         var jobId = await TranscodingAsync();
-        await Publish(new VideoTranscoded(jobId, 1, Renditions));
-        await InState(jobId, m => m.Validating);
+        await Publish(new VideoTranscoded(jobId, AttemptOf(jobId), Renditions));
+        await InState(jobId, Stages.Validation);
         return jobId;
     }
 
     public async Task<Guid> PackagingAsync()
     {
         var jobId = await ValidatingAsync();
-        await Publish(new RenditionsValidated(jobId, 1, [new QualityScore("360p", 0.98, 41, null, true)]));
-        await InState(jobId, m => m.Packaging);
+        await Publish(new RenditionsValidated(jobId, AttemptOf(jobId), [new QualityScore("360p", 0.98, 41, null, true)]));
+        await InState(jobId, Stages.Packaging);
         return jobId;
     }
 
     public async Task<Guid> StoringAsync()
     {
         var jobId = await PackagingAsync();
-        await Publish(new RenditionsPackaged(jobId, 1, $"work/{jobId:N}/package", "master.m3u8", "manifest.mpd"));
-        await InState(jobId, m => m.Storing);
+        await Publish(new RenditionsPackaged(jobId, AttemptOf(jobId), $"work/{jobId:N}/package", "master.m3u8", "manifest.mpd"));
+        await InState(jobId, Stages.Storage);
         return jobId;
     }
 
     /// <summary>Brings a new job to the state waiting for <paramref name="stage"/>.</summary>
-    public Task<Guid> AtStageAsync(string stage) => stage switch
-    {
-        Stages.Uploading => SubmittedAsync(),
-        Stages.Transcoding => TranscodingAsync(),
-        Stages.Validation => ValidatingAsync(),
-        Stages.Packaging => PackagingAsync(),
-        Stages.Storage => StoringAsync(),
-        _ => throw new ArgumentOutOfRangeException(nameof(stage)),
-    };
+    public Task<Guid> AtStageAsync(string stage) =>
+        new Func<Task<Guid>>[] { () => SubmittedAsync(), () => TranscodingAsync(), ValidatingAsync, PackagingAsync, StoringAsync }
+            [Stages.InOrder.ToList().FindIndex(s => s.Name == stage)]();
 
     public async ValueTask DisposeAsync()
     {

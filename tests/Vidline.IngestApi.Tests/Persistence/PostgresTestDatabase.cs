@@ -36,10 +36,7 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
             .AddSingleton(DataSource)
             .AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance)
             .BuildServiceProvider();
-        await Database.MigrateAsync(services, "persistence-tests", [
-            Vidline.IngestApi.Persistence.SagaTableMigration.For(PostgresSagaRepositoryTests.Table),
-            Vidline.IngestApi.Persistence.SagaTableMigration.For(PostgresSagaRepositoryTests.EagerTable),
-        ]);
+        await Database.MigrateAsync(services, "ingest-api", Vidline.IngestApi.IngestDatabase.Migrations);
     }
 
     public async Task DisposeAsync()
