@@ -175,22 +175,22 @@ part_a() {
     local vhost="${TAG}_pipe"
     make_vhost "$vhost"
     DATABASES+=("$PIPE_DB")
-    local ingest transcoder validator packager gateway
-    ingest=$(free_port) transcoder=$(free_port) validator=$(free_port) packager=$(free_port) gateway=$(free_port)
+    local name dir assembly env phase ports=()
+    local -A port=()
+    while IFS=$'\t' read -r name env; do
+        port[$name]=$(free_port)
+        ports+=("${env}_PORT=${port[$name]}") # what the edge proxies to
+    done < <(manifest name env)
     EDGE=$(free_port)
     log "A: starting an isolated pipeline (vhost $vhost, database $PIPE_DB, edge :$EDGE)"
-    # Ingest and the gateway migrate the database; start them first (as tests/…/Pipeline.cs does).
-    start_service ingest-api services/ingest-api Vidline.IngestApi "$ingest" "$vhost" "$PIPE_DB"
-    wait_healthy ingest-api "$ingest"
-    start_service progress-gateway services/progress-gateway Vidline.ProgressGateway "$gateway" "$vhost" "$PIPE_DB"
-    start_service transcoder services/transcoder Vidline.Transcoder "$transcoder" "$vhost" "$PIPE_DB"
-    start_service validator services/validator Vidline.Validator "$validator" "$vhost" "$PIPE_DB"
-    start_service packager services/packager Vidline.Packager "$packager" "$vhost" "$PIPE_DB"
-    wait_healthy progress-gateway "$gateway"
-    wait_healthy transcoder "$transcoder"
-    wait_healthy validator "$validator"
-    wait_healthy packager "$packager"
-    VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$EDGE" INGEST_PORT="$ingest" GATEWAY_PORT="$gateway" \
+    # Phase by phase (services/services.tsv): the next phase starts when this one is healthy.
+    for phase in $(phases); do
+        while IFS=$'\t' read -r name dir assembly; do
+            start_service "$name" "$dir" "$assembly" "${port[$name]}" "$vhost" "$PIPE_DB"
+        done < <(manifest --where "phase=$phase" name project assembly)
+        for name in $(manifest --where "phase=$phase" name); do wait_healthy "$name" "${port[$name]}"; done
+    done
+    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$EDGE" "${ports[@]}" \
         bash "$REPO_ROOT/scripts/infra.sh" edge-up >/dev/null 2>&1
     EDGE_UP=1
 
@@ -252,8 +252,10 @@ start_gateway() {
     DATABASES+=("$GW_DB")
     GW_PORT=$(free_port)
     log "C/D: starting one progress-gateway on :$GW_PORT (vhost $GW_VHOST, database $GW_DB, fd limit $(ulimit -n))"
+    local dir assembly
+    IFS=$'\t' read -r dir assembly < <(manifest --where name=progress-gateway project assembly)
     # Its own name (and pid file), so part A's pipeline never mistakes it for its own gateway.
-    start_service gateway-under-load services/progress-gateway Vidline.ProgressGateway "$GW_PORT" "$GW_VHOST" "$GW_DB"
+    start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
     wait_healthy gateway-under-load "$GW_PORT"
     GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
     GATEWAY_STARTED=1

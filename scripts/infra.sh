@@ -213,10 +213,18 @@ edge_render() {
     local template="$REPO_ROOT/scripts/nginx/vidline.conf.template" out="$NGINX_DIR/nginx.conf"
     [[ -f $template ]] || die "missing $template"
     mkdir -p "$NGINX_DIR"/{logs,tmp/client_body,tmp/proxy,tmp/fastcgi,tmp/uwsgi,tmp/scgi} "$VIDLINE_STORAGE/outputs"
-    export NGINX_DIR INGEST_PORT GATEWAY_PORT EDGE_PORT EDGE_BIND VIDLINE_STORAGE
+    export EDGE_PORT EDGE_BIND VIDLINE_STORAGE
     export NGINX_USER="${NGINX_USER:-$(id -un)}"
     export NGINX_MIME_TYPES="${NGINX_MIME_TYPES:-/etc/nginx/mime.types}"
-    local vars=(NGINX_DIR NGINX_USER NGINX_MIME_TYPES INGEST_PORT GATEWAY_PORT EDGE_PORT EDGE_BIND VIDLINE_STORAGE)
+    export NGINX_PID_FILE="$(nginx_pid)" NGINX_LOG_DIR="$NGINX_DIR/logs" NGINX_TEMP_DIR="$NGINX_DIR/tmp"
+    local vars=(NGINX_USER NGINX_PID_FILE NGINX_LOG_DIR NGINX_TEMP_DIR NGINX_MIME_TYPES EDGE_PORT EDGE_BIND VIDLINE_STORAGE)
+    # The upstreams: each service the edge proxies to (services/services.tsv), here on loopback.
+    local env host
+    for env in $(manifest --where edge=yes env); do
+        host="${env}_HOST"
+        export "$host=${!host:-127.0.0.1}" "${env}_PORT"
+        vars+=("$host" "${env}_PORT")
+    done
     if command -v envsubst >/dev/null; then
         envsubst "$(printf '${%s} ' "${vars[@]}")" <"$template" >"$out.new"
     else

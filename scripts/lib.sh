@@ -11,11 +11,26 @@ export VIDLINE_STATE VIDLINE_STORAGE
 # tool too (the services also switch it off in code).
 export MASSTRANSIT_USAGE_TELEMETRY=false DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-INGEST_PORT="${INGEST_PORT:-5101}"
-TRANSCODER_PORT="${TRANSCODER_PORT:-5102}"
-VALIDATOR_PORT="${VALIDATOR_PORT:-5103}"
-PACKAGER_PORT="${PACKAGER_PORT:-5104}"
-GATEWAY_PORT="${GATEWAY_PORT:-5105}"
+# The services (name, project, assembly, port, start phase, ...) are listed once, in services/services.tsv.
+SERVICES_MANIFEST="$REPO_ROOT/services/services.tsv"
+
+# manifest [--where COLUMN=VALUE] COLUMN...: those columns of each service, tab-separated, in start order.
+manifest() {
+    local where=
+    if [[ ${1:-} == --where ]]; then where=$2; shift 2; fi
+    awk -v columns="$*" -v where="$where" -f "$REPO_ROOT/scripts/manifest.awk" "$SERVICES_MANIFEST"
+}
+
+# phases: the start phases, first to last (a phase starts when every service of the one before is healthy).
+phases() { manifest phase | uniq; }
+
+# Each service's port: <env>_PORT (INGEST_PORT, ..., GATEWAY_PORT) from the environment, else the manifest's default.
+_ports=$(manifest env port) || { echo "[vidline] ERROR: cannot read $SERVICES_MANIFEST" >&2; exit 1; }
+while IFS=$'\t' read -r _env _port; do
+    _variable="${_env}_PORT"
+    printf -v "$_variable" '%s' "${!_variable:-$_port}"
+done <<<"$_ports"
+unset _ports _env _port _variable
 EDGE_PORT="${EDGE_PORT:-8080}"
 EDGE_BIND="${EDGE_BIND:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the solution and runs the five Vidline services as background processes.
+# Builds the solution and runs the Vidline services (services/services.tsv) as background processes.
 #
-#   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start, wait for each /health
+#   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start phase by phase, wait for each /health
 #   scripts/services.sh stop     TERM, then KILL after 10 s
 #   scripts/services.sh status
 #
@@ -15,14 +15,15 @@ HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"
 LOG_DIR="$VIDLINE_STATE/logs"
 PID_DIR="$VIDLINE_STATE/pids"
 
-# name  project folder  assembly  port
-SERVICES=(
-    "ingest-api       services/ingest-api       Vidline.IngestApi       $INGEST_PORT"
-    "transcoder       services/transcoder       Vidline.Transcoder      $TRANSCODER_PORT"
-    "validator        services/validator        Vidline.Validator       $VALIDATOR_PORT"
-    "packager         services/packager         Vidline.Packager        $PACKAGER_PORT"
-    "progress-gateway services/progress-gateway Vidline.ProgressGateway $GATEWAY_PORT"
-)
+# services [--where COLUMN=VALUE]: name, project folder, assembly and port (after <env>_PORT overrides) of each
+# service, space-separated, in start order.
+services() {
+    local name dir assembly env port
+    while IFS=$'\t' read -r name dir assembly env; do
+        port="${env}_PORT"
+        printf '%s %s %s %s\n' "$name" "$dir" "$assembly" "${!port}"
+    done < <(manifest "$@" name project assembly env)
+}
 
 service_env() {
     export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=vidline;Persist Security Info=true"
@@ -84,14 +85,16 @@ wait_healthy() {
 cmd_start() {
     mkdir -p "$LOG_DIR" "$PID_DIR" "$VIDLINE_STORAGE"
     build
-    local line name dir assembly port failed=0
-    for line in "${SERVICES[@]}"; do
-        read -r name dir assembly port <<<"$line"
-        start_one "$name" "$dir" "$assembly" "$port"
-    done
-    for line in "${SERVICES[@]}"; do
-        read -r name dir assembly port <<<"$line"
-        wait_healthy "$name" "$port" || failed=1
+    local phase name dir assembly port failed=0
+    # The services of a phase start together; the next phase starts when they are all healthy.
+    for phase in $(phases); do
+        while read -r name dir assembly port; do
+            start_one "$name" "$dir" "$assembly" "$port"
+        done < <(services --where "phase=$phase")
+        while read -r name dir assembly port; do
+            wait_healthy "$name" "$port" || failed=1
+        done < <(services --where "phase=$phase")
+        ((failed)) && break
     done
     if ((failed)); then
         log "some services did not become healthy; stopping them"
@@ -102,30 +105,28 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local line name dir assembly port
-    for line in "${SERVICES[@]}"; do
-        read -r name dir assembly port <<<"$line"
+    local name dir assembly port
+    while read -r name dir assembly port; do
         local pidfile="$PID_DIR/$name.pid"
         if pid_alive "$pidfile" "$assembly.dll"; then
             stop_pid "$pidfile" "$name" 10 &
         else
             rm -f "$pidfile"
         fi
-    done
+    done < <(services)
     wait
 }
 
 cmd_status() {
-    local line name dir assembly port state
-    for line in "${SERVICES[@]}"; do
-        read -r name dir assembly port <<<"$line"
+    local name dir assembly port state
+    while read -r name dir assembly port; do
         if pid_alive "$PID_DIR/$name.pid" "$assembly.dll"; then
             if health_ok "$port"; then state=healthy; else state=unhealthy; fi
             printf '%-17s %-9s :%s pid %s\n' "$name" "$state" "$port" "$(cat "$PID_DIR/$name.pid")"
         else
             printf '%-17s %-9s :%s\n' "$name" down "$port"
         fi
-    done
+    done < <(services)
 }
 
 case "${1:-}" in

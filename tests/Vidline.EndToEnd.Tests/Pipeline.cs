@@ -11,7 +11,8 @@ namespace Vidline.EndToEnd.Tests;
 
 /// <summary>
 /// The whole system for one test class: its own RabbitMQ virtual host, PostgreSQL database and storage folder,
-/// the five services as processes, and an nginx edge in front, so tests never meet a running `make run`.
+/// the services of services/services.tsv as processes, and an nginx edge in front, so tests never meet a running
+/// `make run`.
 /// </summary>
 public sealed class Pipeline : IAsyncLifetime
 {
@@ -21,6 +22,7 @@ public sealed class Pipeline : IAsyncLifetime
     private readonly List<ServiceProcess> _extraInstances = [];
 
     public string RepoRoot { get; } = FindRepoRoot();
+    public ServiceManifest Manifest { get; }
     public string StateDirectory { get; }
     public string StorageRoot => Path.Combine(StateDirectory, "storage");
     public int EdgePort { get; } = FreePort();
@@ -29,6 +31,7 @@ public sealed class Pipeline : IAsyncLifetime
 
     public Pipeline()
     {
+        Manifest = ServiceManifest.Read(RepoRoot);
         StateDirectory = Directory.CreateTempSubdirectory("vidline-e2e-").FullName;
         Edge = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{EdgePort}"), Timeout = TimeSpan.FromMinutes(2) };
         Clips = new ClipFactory(Path.Combine(StateDirectory, "clips"));
@@ -53,21 +56,16 @@ public sealed class Pipeline : IAsyncLifetime
             ["StageWork__HeartbeatInterval"] = "00:00:02",
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        foreach (var (name, project) in new[]
-                 {
-                     ("ingest-api", "Vidline.IngestApi"), ("transcoder", "Vidline.Transcoder"), ("validator", "Vidline.Validator"),
-                     ("packager", "Vidline.Packager"), ("progress-gateway", "Vidline.ProgressGateway"),
-                 })
+        foreach (var service in Manifest.Services)
         {
-            var directory = Path.Combine(RepoRoot, "services", name);
-            var dll = Path.Combine(directory, "bin", configuration, "net10.0", project + ".dll");
+            var directory = Path.Combine(RepoRoot, service.Project);
+            var dll = Path.Combine(directory, "bin", configuration, "net10.0", service.Assembly + ".dll");
             if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution first ({configuration}): {dll} is missing.");
-            _services[name] = new ServiceProcess(name, directory, dll, FreePort(), environment, Path.Combine(StateDirectory, "logs"));
+            _services[service.Name] = new ServiceProcess(service.Name, directory, dll, FreePort(), environment, Path.Combine(StateDirectory, "logs"));
         }
-        // The gateway and ingest migrate the database; start them first, then the stage workers side by side.
-        await _services["ingest-api"].StartAsync();
-        await _services["progress-gateway"].StartAsync();
-        await Task.WhenAll(_services["transcoder"].StartAsync(), _services["validator"].StartAsync(), _services["packager"].StartAsync());
+        // Phase by phase (ingest-api creates and migrates the database first); a phase's services start side by side.
+        foreach (var phase in Manifest.Phases)
+            await Task.WhenAll(phase.Select(service => _services[service.Name].StartAsync()));
         await RunEdgeScriptAsync("edge-up");
     }
 
@@ -209,8 +207,7 @@ public sealed class Pipeline : IAsyncLifetime
         info.Environment["VIDLINE_STATE"] = StateDirectory;
         info.Environment["VIDLINE_STORAGE"] = StorageRoot;
         info.Environment["EDGE_PORT"] = EdgePort.ToString();
-        info.Environment["INGEST_PORT"] = _services["ingest-api"].Port.ToString();
-        info.Environment["GATEWAY_PORT"] = _services["progress-gateway"].Port.ToString();
+        foreach (var service in Manifest.Services) info.Environment[service.PortVariable] = _services[service.Name].Port.ToString();
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -246,7 +243,7 @@ public sealed class Pipeline : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Vidline.slnx"))) return dir.FullName;

@@ -1,0 +1,89 @@
+using System.Xml.Linq;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>
+/// services/services.tsv is the one list of the services. The solution and docker-compose.yml cannot read it, so these
+/// tests hold them to it: a service added, renamed or moved in one place and not the others fails here.
+/// </summary>
+public class ServiceListTests
+{
+    private const string SharedDockerfile = "services/Dockerfile";
+    private static readonly string RepoRoot = Pipeline.FindRepoRoot();
+    private readonly ServiceManifest _manifest = ServiceManifest.Read(RepoRoot);
+
+    [Fact]
+    public void The_solution_holds_exactly_the_listed_service_projects()
+    {
+        var listed = _manifest.Services.Select(s => $"{s.Project}/{s.Assembly}.csproj").Order().ToList();
+        var inSolution = XDocument.Load(Path.Combine(RepoRoot, "Vidline.slnx")).Descendants("Project")
+            .Select(p => (string)p.Attribute("Path")!)
+            .Where(path => path.StartsWith("services/"))
+            .Order();
+
+        Assert.Equal(listed, inSolution);
+        Assert.All(listed, project => Assert.True(File.Exists(Path.Combine(RepoRoot, project)), $"{project} does not exist"));
+    }
+
+    [Fact]
+    public void Compose_builds_exactly_the_listed_services_from_the_one_Dockerfile()
+    {
+        var built = Compose()["services"].Entries()
+            .Where(service => service.Value.Has("build"))
+            .ToDictionary(service => service.Key, service => service.Value["build"]);
+
+        Assert.Equal(_manifest.Services.Select(s => s.Name).Order(), built.Keys.Order());
+        foreach (var (name, build) in built)
+        {
+            Assert.Equal(SharedDockerfile, build.Text("dockerfile"));
+            Assert.Equal(name, build["args"].Text("SERVICE"));
+        }
+    }
+
+    [Fact]
+    public void The_compose_edge_proxies_to_the_listed_edge_services_on_their_ports()
+    {
+        var edge = Compose()["services"]["edge"];
+        var environment = edge["environment"];
+        var proxied = _manifest.Services.Where(s => s.Edge).ToList();
+
+        Assert.NotEmpty(proxied);
+        foreach (var service in proxied)
+        {
+            Assert.Equal(service.Name, environment.Text($"{service.Env}_HOST"));
+            Assert.Equal(service.Port.ToString(), environment.Text($"{service.Env}_PORT"));
+        }
+        Assert.Equal(proxied.Select(s => s.Name).Order(), edge["depends_on"].Items().Order());
+    }
+
+    private static YamlNode Compose()
+    {
+        using var reader = new StringReader(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));
+        // MergingParser applies the `<<: *anchor` merges the file uses, as docker compose does.
+        var document = new DeserializerBuilder().Build().Deserialize<object>(new MergingParser(new Parser(reader)));
+        return new YamlNode(document, "docker-compose.yml");
+    }
+
+    /// <summary>A node of the deserialised YAML, whose failures name the path that was missing or of another kind.</summary>
+    private sealed record YamlNode(object? Value, string Path)
+    {
+        private IDictionary<object, object> Map => Value as IDictionary<object, object>
+            ?? throw new Xunit.Sdk.XunitException($"{Path} is not a mapping");
+
+        public bool Has(string key) => Map.ContainsKey(key);
+
+        public YamlNode this[string key] => Map.TryGetValue(key, out var child)
+            ? new YamlNode(child, $"{Path}.{key}")
+            : throw new Xunit.Sdk.XunitException($"{Path} has no '{key}'");
+
+        public IEnumerable<KeyValuePair<string, YamlNode>> Entries() =>
+            Map.Select(e => KeyValuePair.Create((string)e.Key, new YamlNode(e.Value, $"{Path}.{e.Key}")));
+
+        public string Text(string key) => this[key].Value as string ?? throw new Xunit.Sdk.XunitException($"{Path}.{key} is not text");
+
+        public IEnumerable<string> Items() => (Value as IEnumerable<object> ?? throw new Xunit.Sdk.XunitException($"{Path} is not a list"))
+            .Select(item => (string)item);
+    }
+}
