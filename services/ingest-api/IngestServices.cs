@@ -1,5 +1,7 @@
+using MassTransit;
 using Microsoft.Extensions.Options;
 using Vidline.IngestApi.Jobs;
+using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
 using Vidline.StageWorker;
 
@@ -25,5 +27,12 @@ public static class IngestServices
         services.AddHostedService<StalledStageSweep>();
         services.AddHostedService<JobRetention>();
         return builder;
+    }
+
+    /// <summary>The VideoJob saga, persisted in PostgreSQL, and the owner of every job's files.</summary>
+    public static void AddIngestMessaging(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>(typeof(VideoJobSagaDefinition)).PostgresRepository();
+        bus.AddConsumer<JobFiles>();
     }
 }

@@ -1,7 +1,5 @@
 using Vidline.IngestApi;
 using Vidline.IngestApi.Apis;
-using Vidline.IngestApi.Jobs;
-using Vidline.IngestApi.Persistence;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
 using Vidline.StageWorker;
@@ -15,11 +13,7 @@ builder.AddVidlineMedia();
 builder.AddIngest();
 
 // MassTransit: the VideoJob saga, persisted in PostgreSQL, and the owner of every job's files
-builder.AddVidlineBus(x =>
-{
-    x.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>(typeof(VideoJobSagaDefinition)).PostgresRepository();
-    x.AddConsumer<JobFiles>();
-});
+builder.AddVidlineBus(x => x.AddIngestMessaging());
 
 var app = builder.Build();
 await IngestDatabase.MigrateAsync(app.Services);

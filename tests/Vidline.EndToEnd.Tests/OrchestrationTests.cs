@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Vidline.Contracts;
 
 namespace Vidline.EndToEnd.Tests;
 
@@ -107,7 +108,7 @@ public class OrchestrationTests(Pipeline pipeline) : IClassFixture<Pipeline>
         {
             await pipeline["packager"].StartAsync();
             // Drain the commands the dead packager never took, so later tests start clean.
-            for (var i = 0; i < 100 && await pipeline.QueueDepthAsync("package") > 0; i++) await Task.Delay(100);
+            for (var i = 0; i < 100 && await pipeline.QueueDepthAsync(Stages.Packaging.Queue) > 0; i++) await Task.Delay(100);
         }
     }
 
@@ -120,7 +121,7 @@ public class OrchestrationTests(Pipeline pipeline) : IClassFixture<Pipeline>
         for (var i = 0; i < 3; i++) low.Add(await pipeline.SubmitAsync(clip, priority: 0));
         var high = await pipeline.SubmitAsync(clip, priority: 9);
         foreach (var job in low.Append(high)) await pipeline.WaitForJobAsync(job, j => j.GetProperty("stage").GetString() == "transcoding");
-        for (var i = 0; i < 50 && await pipeline.QueueDepthAsync("transcode") < 4; i++) await Task.Delay(100);
+        for (var i = 0; i < 50 && await pipeline.QueueDepthAsync(Stages.Transcoding.Queue) < 4; i++) await Task.Delay(100);
 
         await pipeline["transcoder"].StartAsync();
         var finished = new List<(Guid Job, DateTimeOffset TranscodingStarted)>();

@@ -20,10 +20,7 @@ public sealed class StalledStageSweep(VideoJobTable jobs, VideoJobStateMachine m
         foreach (var job in silent)
         {
             logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastSeenAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastSeenAt);
-            if (job.Stage == Stages.Uploading)
-                await bus.Publish(new UploadRejected(job.CorrelationId, "The upload stopped before it completed."), cancellationToken);
-            else
-                await bus.Publish(new StageStalled(job.CorrelationId, job.Stage, job.Attempt), cancellationToken);
+            await bus.Publish(new StageStalled(job.CorrelationId, job.Stage, job.Attempt), cancellationToken);
         }
         return silent.Count;
     }

@@ -70,6 +70,9 @@ public class VideoJobState : SagaStateMachineInstance, ISagaVersion
         LastSeenAt = clock.GetUtcNow();
     }
 
+    /// <summary>Whether <paramref name="attempt"/> is one of the dispatches of the current stage in this run.</summary>
+    public bool IsAttemptOfCurrentStage(int attempt) => attempt > Attempt - StageAttempts && attempt <= Attempt;
+
     public void Complete(OutputsStored stored, TimeProvider clock) =>
         (HlsManifestUrl, DashManifestUrl, FinishedAt) = (stored.HlsManifestUrl, stored.DashManifestUrl, clock.GetUtcNow());
 

@@ -64,6 +64,11 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(UploadRejected)
                 .Then(x => x.Saga.Fail(x.Message.Reason, clock))
                 .TransitionTo(Failed)
+                .PublishStatus(JobStatuses.Failed, clock),
+            // Nobody can send an upload again: a silent one fails the job.
+            When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
+                .Then(x => x.Saga.Fail("The upload stopped before it completed.", clock))
+                .TransitionTo(Failed)
                 .PublishStatus(JobStatuses.Failed, clock));
 
         During(StateOf(Stages.Transcoding),
@@ -88,9 +93,10 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
                 .TransitionTo(Completed)
                 .PublishStatus(JobStatuses.Completed, clock));
 
-        // Liveness: a working node beats; a silent one is found by the stall sweep.
+        // Liveness: a node working on the current stage beats; a silent stage is found by the stall sweep. A node
+        // still busy with an earlier attempt of the stage counts too: the newer command waits behind it in the queue.
         During(Working,
-            When(StageHeartbeat, x => x.Message.Attempt == x.Saga.Attempt)
+            When(StageHeartbeat, x => x.Saga.IsAttemptOfCurrentStage(x.Message.Attempt))
                 .Then(x => x.Saga.LastSeenAt = clock.GetUtcNow()));
 
         During(Worked,

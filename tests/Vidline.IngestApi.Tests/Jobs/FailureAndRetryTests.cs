@@ -69,6 +69,19 @@ public class FailureAndRetryTests
     }
 
     [Fact]
+    public async Task A_silent_upload_fails_the_job_since_nobody_can_send_it_again()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.SubmittedAsync();
+
+        await h.Publish(new StageStalled(jobId, Stages.Uploading, h.AttemptOf(jobId)));
+
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal("The upload stopped before it completed.", job.ErrorMessage);
+        Assert.Equal(Stages.Uploading.Name, job.Stage);
+    }
+
+    [Fact]
     public async Task Retry_is_a_new_run_that_resumes_from_the_stage_that_failed_in_a_new_work_folder()
     {
         await using var h = await JobHarness.StartAsync();
@@ -130,20 +143,29 @@ public class FailureAndRetryTests
     }
 
     [Fact]
-    public async Task A_heartbeat_from_the_current_attempt_keeps_the_stall_clock_fresh_and_a_stale_one_does_not()
+    public async Task A_heartbeat_from_an_attempt_of_the_current_stage_keeps_the_stall_clock_fresh_and_one_of_an_earlier_stage_does_not()
     {
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.TranscodingAsync();
-        await h.Publish(new StageStalled(jobId, Stages.Transcoding, 1));
-        await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == 2) == 1);
-        var before = (await h.InState(jobId, Stages.Transcoding)).LastSeenAt;
-        await Task.Delay(20);
+        var transcodeAttempt = h.AttemptOf(jobId);
+        await h.Publish(new StageStalled(jobId, Stages.Transcoding, transcodeAttempt));
+        await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == transcodeAttempt + 1) == 1);
 
-        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 1, DateTimeOffset.UtcNow));
+        // A node still busy with the first attempt is alive: the second command waits behind it.
+        var before = h.Saga.Sagas.Contains(jobId)!.LastSeenAt;
+        await Task.Delay(20);
+        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, transcodeAttempt, DateTimeOffset.UtcNow));
+        Assert.True(h.Saga.Sagas.Contains(jobId)!.LastSeenAt > before);
+
+        await h.Publish(new VideoTranscoded(jobId, h.AttemptOf(jobId), JobHarness.Renditions));
+        await h.InState(jobId, Stages.Validation);
+        before = h.Saga.Sagas.Contains(jobId)!.LastSeenAt;
+        await Task.Delay(20);
+        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, transcodeAttempt, DateTimeOffset.UtcNow));
         Assert.Equal(before, h.Saga.Sagas.Contains(jobId)!.LastSeenAt);
 
-        await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, 2, DateTimeOffset.UtcNow));
-        await WaitFor(() => h.Saga.Sagas.Contains(jobId)!.LastSeenAt > before);
+        await h.Publish(new StageHeartbeat(jobId, Stages.Validation, h.AttemptOf(jobId), DateTimeOffset.UtcNow));
+        Assert.True(h.Saga.Sagas.Contains(jobId)!.LastSeenAt > before);
     }
 
     internal static async Task WaitFor(Func<bool> condition)
