@@ -81,6 +81,37 @@ public class OrchestrationTests(Pipeline pipeline) : IClassFixture<Pipeline>
     }
 
     [Fact]
+    public async Task An_expired_job_is_forgotten_by_the_gateway_its_files_removed_and_retry_answers_410()
+    {
+        var jobId = await pipeline.SubmitAsync(await pipeline.Clips.ClipAsync("expire", 320, 180, 1));
+        await pipeline.WaitForStatusAsync(jobId, "completed");
+        var outputs = Path.Combine(pipeline.StorageRoot, "outputs", jobId.ToString("N"));
+        Assert.True(Directory.Exists(outputs));
+
+        // ingest-api decides retention: with a retention of about a second, its sweep expires the job.
+        await pipeline.RestartAsync("ingest-api", new Dictionary<string, string>
+        {
+            ["Retention__Days"] = "0.00001", ["Retention__SweepInterval"] = "00:00:01",
+        });
+        try
+        {
+            for (var i = 0; i < 150 && (await pipeline.Edge.GetAsync($"/jobs/{jobId}")).StatusCode != HttpStatusCode.NotFound; i++) await Task.Delay(200);
+            Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Edge.GetAsync($"/jobs/{jobId}")).StatusCode);
+            for (var i = 0; i < 50 && Directory.Exists(outputs); i++) await Task.Delay(100);
+            Assert.False(Directory.Exists(outputs), "the expired job's outputs are still there");
+            Assert.False(Directory.Exists(Path.Combine(pipeline.StorageRoot, "uploads", jobId.ToString("N"))));
+
+            var retry = await pipeline.Edge.PostAsync($"/jobs/{jobId}/retry", null);
+            Assert.Equal(HttpStatusCode.Gone, retry.StatusCode);
+            Assert.Equal("application/problem+json", retry.Content.Headers.ContentType?.MediaType);
+        }
+        finally
+        {
+            await pipeline.RestartAsync("ingest-api");
+        }
+    }
+
+    [Fact]
     public async Task A_dead_transcoder_is_noticed_and_its_stage_dispatched_again()
     {
         var jobId = await pipeline.SubmitAsync(await pipeline.Clips.LongClipAsync("stall", 12));
