@@ -32,23 +32,31 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
         return await InWriteTransaction(async (connection, transaction) =>
         {
             await TouchJobsAsync(connection, transaction, ordered.Select(e => (e.JobId, e.Run)), ct);
-            // The job row moves forward only: GREATEST keeps late or reordered reports from rewinding it.
+            // Overall progress only moves forward, on the row and on the wire: each stored event carries the
+            // highest figure its job has reached (a restarted stage reports its own stage_progress from 0, but
+            // the overall figure does not rewind). The stage moves only with a report that is really further.
             await using var insert = new NpgsqlCommand($"""
                 WITH incoming AS (
                     SELECT * FROM unnest(@message_ids, @job_ids, @runs, @stages, @progress, @messages, @data, @created)
                         WITH ORDINALITY AS t(message_id, job_id, run, stage, progress, message, data, created_at, ord)
                 ),
-                inserted AS (
-                    INSERT INTO progress_events (job_id, run, message_id, type, stage, progress, message, data, created_at)
-                    SELECT i.job_id, i.run, i.message_id, 'progress', i.stage, i.progress, i.message, i.data::jsonb, i.created_at
+                news AS (
+                    SELECT i.*, GREATEST(j.progress, max(i.progress) OVER (PARTITION BY i.job_id ORDER BY i.ord)) AS overall
                     FROM incoming i JOIN jobs j ON j.id = i.job_id
                     WHERE {string.Format(IsNews, "i")}
-                    ORDER BY i.ord
+                ),
+                inserted AS (
+                    INSERT INTO progress_events (job_id, run, message_id, type, stage, progress, message, data, created_at)
+                    SELECT n.job_id, n.run, n.message_id, 'progress', n.stage, n.overall, n.message,
+                           jsonb_set(n.data::jsonb, ARRAY['progress'], to_jsonb(n.overall)), n.created_at
+                    FROM news n
+                    ORDER BY n.ord
                     ON CONFLICT (message_id) DO NOTHING
-                    RETURNING job_id, stage, progress
+                    RETURNING message_id
                 ),
                 furthest AS (
-                    SELECT DISTINCT ON (job_id) job_id, stage, progress FROM inserted ORDER BY job_id, progress DESC
+                    SELECT DISTINCT ON (n.job_id) n.job_id, n.stage, n.progress
+                    FROM news n JOIN inserted USING (message_id) ORDER BY n.job_id, n.progress DESC
                 ),
                 moved AS (
                     UPDATE jobs j SET

@@ -67,6 +67,28 @@ public class EventStorageTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Progress_on_the_wire_never_rewinds_when_a_stage_starts_again_or_reports_arrive_out_of_order()
+    {
+        var job = Guid.NewGuid();
+        var log = fixture.A.Services.GetRequiredService<EventLog>();
+        await log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default);
+        // Attempt 1 got to 40% of transcoding (overall 26); a restarted attempt starts the stage at 0 again,
+        // and in one batch a report overtakes an earlier one.
+        await log.AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 40)], default);
+        await log.AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 0), Messages.Progress(job, Stages.Transcoding, 50),
+            Messages.Progress(job, Stages.Transcoding, 45)], default);
+
+        await using var command = fixture.Db.CreateCommand(
+            "SELECT (data->>'progress')::numeric, (data->>'stage_progress')::numeric FROM progress_events WHERE job_id = @j AND type = 'progress' ORDER BY id");
+        command.Parameters.AddWithValue("j", job);
+        var seen = new List<(decimal Overall, decimal Stage)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) seen.Add((reader.GetDecimal(0), reader.GetDecimal(1)));
+        Assert.Equal([26m, 26m, 30m, 30m], seen.Select(e => e.Overall));
+        Assert.Equal([40m, 0m, 50m, 45m], seen.Select(e => e.Stage)); // each report keeps its own stage figure
+    }
+
+    [Fact]
     public async Task Progress_of_a_new_run_is_kept_even_before_its_status_but_a_finished_run_gets_nothing_more()
     {
         var job = Guid.NewGuid();
