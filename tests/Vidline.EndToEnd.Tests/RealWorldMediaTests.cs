@@ -83,7 +83,7 @@ public class RealWorldMediaTests(Pipeline pipeline) : IClassFixture<Pipeline>
         Assert.Equal(sizes, seen);
 
         var dash = await VideoStreamsAsync(result.GetProperty("dash_manifest_url").GetString()!, aspect);
-        Assert.Equal(sizes, dash.Distinct());
+        Assert.Equal(sizes, dash);
     }
 
     private async Task<List<string>> VideoStreamsAsync(string url, double aspect)
@@ -100,6 +100,7 @@ public class RealWorldMediaTests(Pipeline pipeline) : IClassFixture<Pipeline>
             Assert.True(Math.Abs(shown / aspect - 1) < 0.002, $"{url}: {line} shows at {shown:0.####}, not {aspect:0.####}");
             sizes.Add($"{width}x{height}");
         }
-        return sizes;
+        // ffprobe lists each stream once per program and once overall.
+        return sizes.Distinct().ToList();
     }
 }
