@@ -11,9 +11,12 @@ namespace Vidline.Media;
 public sealed record SourcePicture(string Filters, double FrameRate, IReadOnlyList<string> Warnings)
 {
     public static async Task<SourcePicture> ForAsync(
-        MediaInfo source, LadderOptions options, FfmpegCapabilities capabilities, CancellationToken cancellationToken = default)
+        MediaInfo source, LadderOptions options, FfmpegCapabilities capabilities, CancellationToken cancellationToken = default) =>
+        For(source, options, await capabilities.FiltersAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <param name="filters">The filters this ffmpeg has.</param>
+    internal static SourcePicture For(MediaInfo source, LadderOptions options, IReadOnlySet<string> filters)
     {
-        var filters = await capabilities.FiltersAsync(cancellationToken).ConfigureAwait(false);
         var chain = new List<string>();
         var warnings = new List<string>();
 
