@@ -1,4 +1,5 @@
 using Vidline.Contracts;
+using Xunit.Abstractions;
 
 namespace Vidline.Media.Tests;
 
@@ -7,12 +8,19 @@ namespace Vidline.Media.Tests;
 /// ffprobe reads back with every rendition at the right size, display aspect, frame rate and audio layout.
 /// </summary>
 [Collection(MediaCollection.Name)]
-public class CorpusTests(TestMedia media)
+public class CorpusTests(TestMedia media, ITestOutputHelper output)
 {
     private readonly MediaCorpus _corpus = new(media);
     private readonly StageRun _stages = new(media);
 
-    private async Task<StageOutcome> RunAsync(string kind) => await _stages.RunAsync(await _corpus.PathOf(kind));
+    private async Task<StageOutcome> RunAsync(string kind)
+    {
+        var outcome = await _stages.RunAsync(await _corpus.PathOf(kind));
+        // The scores in the test log: what thresholds are judged against (docs/media.md quotes them).
+        foreach (var s in outcome.Scores)
+            output.WriteLine($"{kind} {s.Rendition}: encode loss SSIM {s.Ssim} PSNR {s.Psnr} dB; full size SSIM {s.FullSizeSsim} PSNR {s.FullSizePsnr} dB");
+        return outcome;
+    }
 
     [Theory]
     // Issue 9's three failures: an unset sample aspect with MP3 and a data track; a Theora text screencast; a Spark FLV.
