@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Vidline.Contracts;
+using static Vidline.Media.FfprobeFields;
 
 namespace Vidline.Media;
 
@@ -210,20 +211,6 @@ public sealed class MediaProbe(FfmpegRunner runner)
 
     private static bool IsAttachedPicture(JsonElement stream) =>
         stream.TryGetProperty("disposition", out var d) && Int(d, "attached_pic") == 1;
-
-    private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var p)
-            ? p.ValueKind == JsonValueKind.String ? p.GetString() : p.GetRawText()
-            : null;
-
-    private static double? Number(JsonElement element, string name) =>
-        double.TryParse(Text(element, name), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : null;
-
-    private static int? Int(JsonElement element, string name) =>
-        int.TryParse(Text(element, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : null;
-
-    private static long? Long(JsonElement element, string name) =>
-        long.TryParse(Text(element, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : null;
 
     /// <summary>"30000/1001" → 29.97; "0/0" and junk → null.</summary>
     internal static double? Fraction(string? text)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vidline.Contracts;
+using static Vidline.Media.FfprobeFields;
 
 namespace Vidline.Media;
 
@@ -218,14 +219,6 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
         text.Equals("inf", StringComparison.OrdinalIgnoreCase)
             ? IdenticalPsnr
             : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
-
-    private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var p)
-            ? p.ValueKind == JsonValueKind.String ? p.GetString() : p.GetRawText()
-            : null;
-
-    private static double? Number(JsonElement element, string name) =>
-        double.TryParse(Text(element, name), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : null;
 
     [GeneratedRegex(@"VMAF score[:=]\s*([0-9.]+)")]
     private static partial Regex VmafSummary();
