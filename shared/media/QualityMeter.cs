@@ -45,7 +45,8 @@ public sealed record RenditionMeasurement(
 /// <summary>
 /// Measures a rendition against its source in one ffmpeg pass. The source goes through the same preparation the
 /// transcoder gave it (<see cref="SourcePicture"/>: deinterlacing, tone mapping, frame rate), so frames pair up one
-/// to one. The pass also looks for frozen and black stretches in both, which the gate compares.
+/// to one, which is why it needs the same ladder settings (<c>Media:Ladder</c>) as the transcoder. The pass also
+/// looks for frozen and black stretches in both, which the gate compares.
 /// </summary>
 public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions options)
 {
@@ -57,8 +58,6 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
 
     /// <summary>Black for half a second, 98% of the pixels near black.</summary>
     private const string BlackDetect = "blackdetect=d=0.5:pic_th=0.98:pix_th=0.1";
-
-    public QualityMeter(FfmpegRunner runner) : this(runner, new LadderOptions()) { }
 
     /// <summary>Whether the configured ffmpeg offers the libvmaf filter (asked once, then remembered).</summary>
     public Task<bool> HasVmafAsync(CancellationToken cancellationToken = default) =>

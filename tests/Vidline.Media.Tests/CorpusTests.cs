@@ -120,7 +120,7 @@ public class CorpusTests(TestMedia media, ITestOutputHelper output)
         AssertPlays(outcome, "320x240", 4.0 / 3, 25, 2);
         foreach (var rendition in outcome.Renditions)
         {
-            var structure = await new QualityMeter(media.Runner).ReadStructureAsync(rendition.Path);
+            var structure = await new QualityMeter(media.Runner, new LadderOptions()).ReadStructureAsync(rendition.Path);
             Assert.Equal(seconds, structure.DurationSeconds, 1);
             Assert.Equal(seconds, structure.AudioDurationSeconds!.Value, 1);
         }

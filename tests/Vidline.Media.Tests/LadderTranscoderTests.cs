@@ -26,7 +26,7 @@ public class LadderTranscoderTests(TestMedia media)
         List<List<string>> keyframes = [];
         foreach (var output in outputs)
         {
-            var stored = await new QualityMeter(media.Runner).ReadStructureAsync(output.Path);
+            var stored = await new QualityMeter(media.Runner, new LadderOptions()).ReadStructureAsync(output.Path);
             Assert.Equal(output.Target.Height, stored.Height);
             Assert.Equal(output.Target.Width, stored.Width);
             Assert.True(stored.HasAudio);

@@ -121,6 +121,14 @@ public class MediaProbeRulesTests
         Assert.Equal(30.0, MediaProbe.Confirm(Claimed with { DurationSeconds = 1 }, new MediaProbe.SourceRead(750, 29.96, []), Limits).DurationSeconds);
 
     [Fact]
+    public void A_stated_rate_the_frames_do_not_bear_out_gives_way_to_the_counted_one()
+    {
+        // Variable-rate recordings can state their timebase (1000 fps) as the rate.
+        Assert.Equal(30, MediaProbe.Confirm(Claimed with { FrameRate = 1000 }, new MediaProbe.SourceRead(150, 4.999, []), Limits).FrameRate);
+        Assert.Equal(29.97, MediaProbe.Confirm(Claimed with { FrameRate = 29.97 }, new MediaProbe.SourceRead(149, 4.96, []), Limits).FrameRate);
+    }
+
+    [Fact]
     public void The_real_length_is_held_to_the_maximum() =>
         Assert.Contains("longest accepted",
             Assert.Throws<UnusableMediaException>(() => MediaProbe.Confirm(Claimed with { DurationSeconds = 0 },

@@ -52,7 +52,7 @@ public class QualityGateTests(TestMedia media)
         args.AddRange(["-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "3", path]);
         await media.Runner.RunFfmpegAsync(args);
 
-        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner).MeasureAsync(path, media.Clip360, await SourceAsync(), Rung));
+        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, await SourceAsync(), Rung));
 
         Assert.Contains(score.Problems!, p => p.Contains("out of sync"));
     }
@@ -63,7 +63,7 @@ public class QualityGateTests(TestMedia media)
         var key = "gate-garbage.mp4";
         await File.WriteAllBytesAsync(media.In(key), Enumerable.Range(0, 50_000).Select(i => (byte)(i * 7919 % 251)).ToArray());
         var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
-        var inspector = new RenditionInspector(new QualityMeter(media.Runner), _gate, store);
+        var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
 
         var score = await inspector.InspectAsync(Rung.ToRendition(key), Path.GetFileName(media.Clip360), await SourceAsync(), _ => { },
             CancellationToken.None);
@@ -95,6 +95,6 @@ public class QualityGateTests(TestMedia media)
         args.Add(path);
         await media.Runner.RunFfmpegAsync(args);
         var source = await SourceAsync();
-        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner).MeasureAsync(path, media.Clip360, source, Rung));
+        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, source, Rung));
     }
 }
