@@ -41,6 +41,9 @@ public sealed class QualityGateOptions
     /// <summary>Frozen (or black) stretches shorter than this are not counted, nor ones the source has too.</summary>
     public double MinDefectSeconds { get; set; } = 0.5;
 
+    /// <summary>How much worse than the whole a frozen stretch must score to count as the source moving under it.</summary>
+    public double FreezePsnrDrop { get; set; } = 3;
+
     /// <summary>Renditions scored at once (each is one ffmpeg process).</summary>
     public int Parallelism { get; set; } = 2;
 
@@ -79,11 +82,14 @@ public sealed class QualityGate(QualityGateOptions options)
         if (s.AudioDurationSeconds is { } audio && s.DurationSeconds - audio > options.MaxAudioShortfallSeconds)
             problems.Add($"audio ends {s.DurationSeconds - audio:0.##} s before the picture");
 
-        foreach (var freeze in Unexplained(m.RenditionFreezes, m.SourceFreezes))
+        // A still rendition of a noisy but still scene (a tripod shot) is no defect: the source only "moves" where
+        // the frozen picture loses clearly more against it than the encode does overall.
+        foreach (var freeze in Unexplained(m.RenditionFreezes, m.SourceFreezes)
+                     .Where(f => m.EncodeErrors.PsnrDuring(f) < m.EncodeLoss.Psnr - options.FreezePsnrDrop))
             problems.Add($"picture is frozen at {freeze} while the source moves");
         foreach (var black in Unexplained(m.RenditionBlack, m.SourceBlack))
             problems.Add($"picture is black at {black} where the source is not");
-        if (m.WorstSecond is { } worst && worst.Psnr < options.MinWorstSecondPsnr)
+        if (m.EncodeErrors.WorstSecond() is { } worst && worst.Psnr < options.MinWorstSecondPsnr)
             problems.Add($"picture is garbled at {worst.When} (PSNR {worst.Psnr:0.##} dB against the source, minimum {options.MinWorstSecondPsnr})");
 
         var (minSsim, minPsnr, minVmaf) = options.MinimumsFor(rendition.Name);

@@ -30,13 +30,13 @@ public sealed record RenditionStructure(int Width, int Height, double DurationSe
 /// source at its own size: that also counts the resolution the rung gives up by design, so it is information only.
 /// </summary>
 /// <param name="FrameRate">The rate the rendition should run at (the source's, capped).</param>
-/// <param name="WorstSecond">The one-second stretch where the encode lost most, and its PSNR there.</param>
+/// <param name="EncodeErrors">The encode loss frame by frame, to judge stretches of the video.</param>
 public sealed record RenditionMeasurement(
     RenditionStructure Structure,
     double FrameRate,
     QualityMeasurement EncodeLoss,
     QualityMeasurement FullSize,
-    (TimeSpanOfVideo When, double Psnr)? WorstSecond,
+    FrameErrors EncodeErrors,
     IReadOnlyList<TimeSpanOfVideo> RenditionFreezes,
     IReadOnlyList<TimeSpanOfVideo> SourceFreezes,
     IReadOnlyList<TimeSpanOfVideo> RenditionBlack,
@@ -112,9 +112,9 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
         try
         {
             await runner.RunFfmpegAsync(args, OnLine, s => stderr = s, cancellationToken).ConfigureAwait(false);
-            var worst = WorstSecond(File.Exists(psnrLog) ? await File.ReadAllLinesAsync(psnrLog, cancellationToken).ConfigureAwait(false) : [],
-                picture.FrameRate);
-            return new RenditionMeasurement(structure, picture.FrameRate, Parse(stderr, vmaf, "encode"), Parse(stderr, expectVmaf: false, "full"), worst,
+            var errors = FrameErrors.Parse(
+                File.Exists(psnrLog) ? await File.ReadAllLinesAsync(psnrLog, cancellationToken).ConfigureAwait(false) : [], picture.FrameRate);
+            return new RenditionMeasurement(structure, picture.FrameRate, Parse(stderr, vmaf, "encode"), Parse(stderr, expectVmaf: false, "full"), errors,
                 Events(stderr, "rendition", "lavfi.freezedetect.freeze", structure.DurationSeconds),
                 Events(stderr, "source", "lavfi.freezedetect.freeze", structure.DurationSeconds),
                 Events(stderr, "rendition", "lavfi.black", structure.DurationSeconds),
@@ -153,29 +153,6 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
             hasAudio, hasAudio ? (Number(audio, "start_time") ?? 0) - videoStart : null,
             hasAudio ? Number(audio, "duration") : null);
     }
-
-    /// <summary>
-    /// The one-second stretch with the worst PSNR, from the psnr filter's per-frame log
-    /// ("n:1 mse_avg:12.3 ... psnr_avg:37.2 ..."). Mean squared errors are averaged, then turned into PSNR.
-    /// </summary>
-    internal static (TimeSpanOfVideo When, double Psnr)? WorstSecond(IReadOnlyList<string> lines, double frameRate)
-    {
-        var mse = lines.Select(l => MseAverage().Match(l)).Where(m => m.Success)
-            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
-        if (mse.Count == 0) return null;
-        var window = Math.Clamp((int)Math.Round(frameRate), 1, mse.Count);
-        var sum = mse.Take(window).Sum();
-        var (worstStart, worstSum) = (0, sum);
-        for (var i = window; i < mse.Count; i++)
-        {
-            sum += mse[i] - mse[i - window];
-            if (sum > worstSum) (worstStart, worstSum) = (i - window + 1, sum);
-        }
-        var rate = frameRate > 0 ? frameRate : 1;
-        return (new TimeSpanOfVideo(worstStart / rate, (worstStart + window) / rate), Psnr(worstSum / window));
-    }
-
-    private static double Psnr(double mse) => mse <= 0 ? IdenticalPsnr : Math.Min(IdenticalPsnr, 10 * Math.Log10(255.0 * 255.0 / mse));
 
     /// <summary>
     /// Stretches that metadata@<paramref name="branch"/> printed as <c>{prefix}_start=</c> … <c>{prefix}_end=</c>;
@@ -221,9 +198,6 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
 
     [GeneratedRegex(@"VMAF score[:=]\s*([0-9.]+)")]
     private static partial Regex VmafSummary();
-
-    [GeneratedRegex(@"mse_avg:([0-9.]+)")]
-    private static partial Regex MseAverage();
 
     [GeneratedRegex(@"\[metadata@(?<branch>\w+) @[^\]]*\] (?<key>lavfi\.[\w.]+)=(?<value>-?[0-9.]+)")]
     private static partial Regex MetadataLine();

@@ -19,7 +19,8 @@ public class QualityMeterTests(TestMedia media)
         Assert.Equal((854, 480, 90L, true), (m.Structure.Width, m.Structure.Height, m.Structure.FrameCount, m.Structure.HasAudio));
         Assert.Empty(m.RenditionFreezes);
         Assert.Empty(m.RenditionBlack);
-        Assert.True(m.WorstSecond!.Value.Psnr > 30);
+        Assert.True(m.EncodeErrors.WorstSecond()!.Value.Psnr > 30);
+        Assert.Equal(90, m.EncodeErrors.MeanSquaredErrors.Count);
     }
 
     [Fact]
