@@ -91,7 +91,7 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
             $"[srcfull]scale={fullSize}:flags=bicubic,setsar=1,split=2[full0][full1];" +
             $"[0:v]format=yuv420p,setsar=1,split={(vmaf ? 5 : 4)}[ren0][ren1][ren2][ren3]{(vmaf ? "[ren4]" : "")};" +
             "[ren0][ref0]ssim@encode;" +
-            $"[ren1][ref1]psnr@encode=stats_file={psnrLog};" +
+            $"[ren1][ref1]psnr@encode=stats_file='{psnrLog}';" +
             $"[ren2]{FreezeDetect},{BlackDetect},metadata@rendition=mode=print,nullsink;" +
             $"[ref2]{FreezeDetect},{BlackDetect},metadata@source=mode=print,nullsink;" +
             $"[ren3]scale={fullSize}:flags=bicubic,setsar=1,split=2[up0][up1];" +
@@ -112,8 +112,8 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
         try
         {
             await runner.RunFfmpegAsync(args, OnLine, s => stderr = s, cancellationToken).ConfigureAwait(false);
-            var errors = FrameErrors.Parse(
-                File.Exists(psnrLog) ? await File.ReadAllLinesAsync(psnrLog, cancellationToken).ConfigureAwait(false) : [], picture.FrameRate);
+            // Read line by line: an hour of video is a few hundred thousand lines.
+            var errors = FrameErrors.Parse(File.Exists(psnrLog) ? File.ReadLines(psnrLog) : [], picture.FrameRate);
             return new RenditionMeasurement(structure, picture.FrameRate, Parse(stderr, vmaf, "encode"), Parse(stderr, expectVmaf: false, "full"), errors,
                 Events(stderr, "rendition", "lavfi.freezedetect.freeze", structure.DurationSeconds),
                 Events(stderr, "source", "lavfi.freezedetect.freeze", structure.DurationSeconds),
