@@ -100,11 +100,14 @@ public sealed class MediaProbe(FfmpegRunner runner)
             throw new UnusableMediaException(
                 $"The video lasts more than {TimeSpan.FromSeconds(limits.MaxDurationSeconds):g}, the longest accepted.");
 
-        // The stated rate when the frames bear it out (it keeps 30000/1001 exact); else what was counted, since
-        // variable-rate recordings can state a timebase (1000 fps) rather than a rate.
-        var counted = read.Frames / real;
-        var frameRate = claimed.FrameRate > 0 && Math.Abs(claimed.FrameRate / counted - 1) < 0.2 ? claimed.FrameRate : Math.Round(counted, 3);
-        return claimed with { DurationSeconds = Math.Round(real, 3), FrameCount = read.Frames, FrameRate = frameRate };
+        // The stated rate, when there is one, even if fewer frames were counted: screen recorders store a frame
+        // only when the picture changes, and the renditions should still move at the rate the file declares.
+        return claimed with
+        {
+            DurationSeconds = Math.Round(real, 3),
+            FrameCount = read.Frames,
+            FrameRate = claimed.FrameRate > 0 ? claimed.FrameRate : Math.Round(read.Frames / real, 3),
+        };
     }
 
     /// <summary>

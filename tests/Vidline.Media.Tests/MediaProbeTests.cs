@@ -121,11 +121,11 @@ public class MediaProbeRulesTests
         Assert.Equal(30.0, MediaProbe.Confirm(Claimed with { DurationSeconds = 1 }, new MediaProbe.SourceRead(750, 29.96, []), Limits).DurationSeconds);
 
     [Fact]
-    public void A_stated_rate_the_frames_do_not_bear_out_gives_way_to_the_counted_one()
+    public void The_stated_rate_counts_even_over_sparse_frames_and_the_counted_one_only_without_it()
     {
-        // Variable-rate recordings can state their timebase (1000 fps) as the rate.
-        Assert.Equal(30, MediaProbe.Confirm(Claimed with { FrameRate = 1000 }, new MediaProbe.SourceRead(150, 4.999, []), Limits).FrameRate);
-        Assert.Equal(29.97, MediaProbe.Confirm(Claimed with { FrameRate = 29.97 }, new MediaProbe.SourceRead(149, 4.96, []), Limits).FrameRate);
+        // Screen recorders store a frame only when the picture changes: 3 frames in 2 s, declared 15 fps.
+        Assert.Equal(15, MediaProbe.Confirm(Claimed with { FrameRate = 15, DurationSeconds = 2 }, new MediaProbe.SourceRead(3, 1.667, []), Limits).FrameRate);
+        Assert.Equal(30, MediaProbe.Confirm(Claimed with { FrameRate = 0 }, new MediaProbe.SourceRead(150, 4.967, []), Limits).FrameRate, 2);
     }
 
     [Fact]
