@@ -97,7 +97,7 @@ public sealed class MediaCorpus(TestMedia media)
             string.Join(' ', Enumerable.Range(0, 26).Select(_ => words[random.Next(words.Length)]))));
         return await Ffmpeg(kind, ".ogv",
             ["-f", "lavfi", "-i", $"color=white:size=976x736:rate=15:duration=2,drawtext=textfile={text}:fontsize=11:x=6:y=4:fontcolor=black:line_spacing=2," +
-                                  "drawbox=x=100+t*200:y=300:w=8:h=14:color=black:t=fill"],
+                                  "drawtext=text=I:fontsize=16:x=100+t*200:y=300:fontcolor=black"],
             Audio(2), ["-c:v", "libtheora", "-q:v", "7", "-c:a", "libvorbis"]);
     }
 
