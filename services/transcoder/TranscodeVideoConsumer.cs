@@ -13,7 +13,7 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder
     {
         var source = command.Source;
         var rungs = ladder.For(source);
-        if (!source.HasAudio) await progress.WarnAsync("The source has no audio track; renditions will be silent.", cancellationToken);
+        foreach (var warning in await transcoder.WarningsAsync(source, cancellationToken)) await progress.WarnAsync(warning, cancellationToken);
         await progress.ReportAsync(0, $"encoding {string.Join(", ", rungs.Select(r => r.Name))}", force: true, cancellationToken: cancellationToken);
 
         // A re-delivered command starts clean rather than trusting a dead node's half-written files.

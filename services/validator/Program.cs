@@ -13,6 +13,7 @@ builder.AddStageWorker();
 builder.Services.Configure<QualityGateOptions>(builder.Configuration.GetSection("QualityGate"));
 builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<QualityGateOptions>>().Value);
 builder.Services.AddSingleton<QualityGate>();
+builder.Services.AddSingleton<RenditionInspector>();
 
 // MassTransit: competing consumers on the validation queue
 builder.AddVidlineBus(x =>

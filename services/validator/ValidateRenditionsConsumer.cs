@@ -1,13 +1,12 @@
 using Vidline.Contracts;
 using Vidline.Media;
-using Vidline.Media.Storage;
 using Vidline.StageWorker;
 
 namespace Vidline.Validator;
 
 /// <summary>Scores every rendition against the source (in parallel) and fails the job if one falls short.</summary>
 public sealed class ValidateRenditionsConsumer(StageRuntime runtime, QualityMeter meter, QualityGate gate,
-    QualityGateOptions options, IMediaStore store) : StageConsumer<ValidateRenditions>(runtime)
+    QualityGateOptions options, RenditionInspector inspector) : StageConsumer<ValidateRenditions>(runtime)
 {
     protected override async Task<IStageCompleted> WorkAsync(ValidateRenditions command, StageProgress progress, CancellationToken cancellationToken)
     {
@@ -22,13 +21,11 @@ public sealed class ValidateRenditionsConsumer(StageRuntime runtime, QualityMete
             async (i, token) =>
             {
                 var rendition = command.Renditions[i];
-                var measurement = await meter.MeasureAsync(store.PathFor(rendition.Key), store.PathFor(command.SourceKey),
-                    command.Source.Width, command.Source.Height, token, command.Source.DurationSeconds, percent =>
+                scores[i] = await inspector.InspectAsync(rendition, command.SourceKey, command.Source, percent =>
                     {
                         Volatile.Write(ref percents[i], percent);
                         _ = progress.ReportAsync(percents.Average(), $"scoring {rendition.Name}: {percent:0}%", cancellationToken: token);
-                    });
-                scores[i] = gate.Judge(rendition.Name, measurement);
+                    }, token);
                 Volatile.Write(ref percents[i], 100);
                 await progress.ReportAsync(percents.Average(),
                     $"{rendition.Name}: SSIM {scores[i].Ssim:0.####}, PSNR {scores[i].Psnr:0.##} dB" +

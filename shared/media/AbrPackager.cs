@@ -53,6 +53,10 @@ public sealed partial class AbrPackager(FfmpegRunner runner, LadderOptions optio
 
         args.AddRange([
             "-c", "copy",
+            // The dash muxer compares every stream's display aspect exactly and refuses an adaptation set that
+            // disagrees. The renditions' own pixel aspects can be rounded (H.264 stores it in 16-bit terms), so
+            // the one display aspect of the job is stated here and every stream's pixel aspect derived from it.
+            "-aspect:v", renditions[0].Target.DisplayAspect.ToString(),
             "-f", "dash",
             "-seg_duration", options.KeyframeIntervalSeconds.ToString(CultureInfo.InvariantCulture),
             "-use_template", "1",

@@ -18,6 +18,11 @@ public sealed partial class FfmpegRunner(MediaOptions options)
 
     public MediaOptions Options { get; } = options;
 
+    /// <summary>What this ffmpeg build can do (asked once, then remembered).</summary>
+    public FfmpegCapabilities Capabilities => _capabilities ??= new FfmpegCapabilities(this);
+
+    private FfmpegCapabilities? _capabilities;
+
     /// <summary>
     /// Runs ffmpeg with <c>-nostdin -hide_banner -y</c> in front of <paramref name="arguments"/>.
     /// <paramref name="onStdoutLine"/> sees stdout as it arrives (for <c>-progress pipe:1</c>);
@@ -151,6 +156,9 @@ public sealed partial class FfmpegRunner(MediaOptions options)
         var chosen = (errors.Count > 0 ? errors : meaningful).TakeLast(3).ToList();
         return chosen.Count == 0 ? "no error output" : string.Join("; ", chosen);
     }
+
+    /// <summary>One stderr line without its "[mov,mp4 @ 0x55…]" tag.</summary>
+    internal static string WithoutComponentTag(string line) => ComponentTag().Replace(line, "").Trim();
 
     private static bool IsChatter(string line) =>
         line is "Conversion failed!" or "Stream mapping:" ||

@@ -31,5 +31,8 @@ public sealed class LadderOptions
 
     public string Preset { get; set; } = "veryfast";
 
+    /// <summary>Renditions never run faster than this; a 120 fps source is halved (and 240 fps quartered) to it.</summary>
+    public double MaxFrameRate { get; set; } = 60;
+
     public IReadOnlyList<LadderRung> EffectiveRungs => Rungs.Count > 0 ? Rungs : DefaultRungs;
 }

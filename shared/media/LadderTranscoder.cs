@@ -38,9 +38,10 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
             onProgress(progress, best);
         }
 
+        var picture = await PictureAsync(source, cancellationToken).ConfigureAwait(false);
         try
         {
-            await runner.RunFfmpegAsync(BuildArguments(sourcePath, source, outputs), OnLine, null, cancellationToken)
+            await runner.RunFfmpegAsync(BuildArguments(sourcePath, source, picture, outputs), OnLine, null, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch
@@ -52,24 +53,46 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
         return outputs;
     }
 
-    internal List<string> BuildArguments(string sourcePath, MediaInfo source, IReadOnlyList<RenditionFile> outputs)
+    /// <summary>What the renditions of <paramref name="source"/> will start from (and what a viewer should be warned of).</summary>
+    public Task<SourcePicture> PictureAsync(MediaInfo source, CancellationToken cancellationToken = default) =>
+        SourcePicture.ForAsync(source, options, runner.Capabilities, cancellationToken);
+
+    /// <summary>What a job's owner should know before the renditions are made: what the pipeline will change or cannot do.</summary>
+    public async Task<IReadOnlyList<string>> WarningsAsync(MediaInfo source, CancellationToken cancellationToken = default)
+    {
+        var warnings = new List<string>();
+        if (!source.HasAudio) warnings.Add("The source has no audio track; renditions will be silent.");
+        warnings.AddRange((await PictureAsync(source, cancellationToken).ConfigureAwait(false)).Warnings);
+        return warnings;
+    }
+
+    internal List<string> BuildArguments(string sourcePath, MediaInfo source, SourcePicture picture, IReadOnlyList<RenditionFile> outputs)
     {
         var args = new List<string> { "-progress", "pipe:1", "-nostats" };
         HardenedInput.AddTo(args, sourcePath);
 
-        // No setsar=1 here: widths are rounded to even numbers, and scale compensates with a
-        // slightly non-square pixel aspect (854x480 gets 1280:1281) so every rendition keeps the
-        // source's exact display aspect. The dash muxer refuses an adaptation set whose aspects differ.
+        // The source picture is prepared once, then split into the rungs. Each rung's pixel shape is set
+        // explicitly so that it shows at the source's display aspect: widths are rounded to even numbers
+        // (854x480 needs pixels of 1280:1281 to show 16:9), and an unset source aspect must not pass through
+        // to some rungs and not others, or the dash muxer refuses the adaptation set.
+        var video = source.VideoStream is { } v ? $"0:{v}" : "0:v:0";
         var labels = string.Concat(outputs.Select((_, i) => $"[s{i}]"));
-        var scales = outputs.Select((o, i) => $"[s{i}]scale={o.Target.Width}:{o.Target.Height}[v{i}]");
-        args.AddRange(["-filter_complex", $"[0:v]split={outputs.Count}{labels};" + string.Join(";", scales)]);
+        var scales = outputs.Select((o, i) =>
+        {
+            var (num, den) = o.Target.DisplayAspect.SampleAspectFor(o.Target.Width, o.Target.Height);
+            return $"[s{i}]scale={o.Target.Width}:{o.Target.Height},setsar=sar={num}/{den}:max={int.MaxValue}[v{i}]";
+        });
+        args.AddRange(["-filter_complex", $"[{video}]{picture.Filters},split={outputs.Count}{labels};" + string.Join(";", scales)]);
 
         var k = options.KeyframeIntervalSeconds.ToString(CultureInfo.InvariantCulture);
+        // Renditions last exactly as long as the source's video: audio that runs on is cut, audio that stops early
+        // is padded with silence, so every segment has both and they stay in step.
+        var duration = source.DurationSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         for (var i = 0; i < outputs.Count; i++)
         {
             var target = outputs[i].Target;
             args.AddRange(["-map", $"[v{i}]"]);
-            if (source.HasAudio) args.AddRange(["-map", "0:a:0"]);
+            if (source.HasAudio) args.AddRange(["-map", source.AudioStream is { } a ? $"0:{a}" : "0:a:0"]);
             args.AddRange([
                 "-c:v", "libx264",
                 "-preset", options.Preset,
@@ -82,8 +105,11 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
                 "-sc_threshold", "0",
                 "-pix_fmt", "yuv420p",
             ]);
-            if (source.HasAudio) args.AddRange(["-c:a", "aac", "-b:a", $"{target.AudioBitrateKbps}k"]);
-            args.AddRange(["-movflags", "+faststart", outputs[i].Path]);
+            if (source.Hdr) args.AddRange(["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]);
+            // Stereo whatever the source has (5.1 is downmixed, mono doubled): what every player and device plays.
+            if (source.HasAudio) args.AddRange(["-c:a", "aac", "-b:a", $"{target.AudioBitrateKbps}k", "-ac", "2", "-af", "apad"]);
+            // Chapters, timecode and other side tracks are dropped; only the picture and the one audio track go on.
+            args.AddRange(["-t", duration, "-map_chapters", "-1", "-map_metadata", "-1", "-movflags", "+faststart", outputs[i].Path]);
         }
         return args;
     }

@@ -2,10 +2,18 @@ using Vidline.Contracts;
 
 namespace Vidline.Media;
 
-/// <summary>A rung sized for one particular source: what the transcoder should produce.</summary>
-public sealed record RenditionTarget(string Name, int Width, int Height, int VideoBitrateKbps, int AudioBitrateKbps)
+/// <summary>
+/// A rung sized for one particular source: what the transcoder should produce. <c>Aspect</c> is the source's
+/// display aspect, which the rendition shows at whatever its pixel size (null: square pixels).
+/// </summary>
+public sealed record RenditionTarget(string Name, int Width, int Height, int VideoBitrateKbps, int AudioBitrateKbps,
+    DisplayAspect? Aspect = null)
 {
-    public Rendition ToRendition(string key) => new(Name, Width, Height, VideoBitrateKbps, AudioBitrateKbps, key);
+    /// <summary>The display aspect this rendition is shown at.</summary>
+    public DisplayAspect DisplayAspect => Aspect ?? DisplayAspect.Of(Width, Height);
+
+    public Rendition ToRendition(string key) =>
+        new(Name, Width, Height, VideoBitrateKbps, AudioBitrateKbps, key, Aspect?.ToString());
 }
 
 /// <summary>A rendition on local disk.</summary>
@@ -17,6 +25,10 @@ public sealed record RenditionFile(string Path, RenditionTarget Target, bool Has
 
     /// <summary>A rendition from a message, found at <paramref name="path"/>; the inverse of <see cref="ToRendition"/>.</summary>
     public static RenditionFile From(Rendition rendition, string path) =>
-        new(path, new RenditionTarget(rendition.Name, rendition.Width, rendition.Height, rendition.VideoBitrateKbps, rendition.AudioBitrateKbps),
-            HasAudio: rendition.AudioBitrateKbps > 0);
+        new(path, TargetOf(rendition), HasAudio: rendition.AudioBitrateKbps > 0);
+
+    /// <summary>The rung a rendition from a message was made for.</summary>
+    public static RenditionTarget TargetOf(Rendition rendition) =>
+        new(rendition.Name, rendition.Width, rendition.Height, rendition.VideoBitrateKbps, rendition.AudioBitrateKbps,
+            DisplayAspect.Parse(rendition.DisplayAspect));
 }

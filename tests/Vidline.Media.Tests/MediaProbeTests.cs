@@ -90,17 +90,65 @@ public class MediaProbeRulesTests
         Assert.Contains("width or height is zero",
             Rejected(Json("""{"codec_type":"video","width":0,"height":0,"avg_frame_rate":"30/1"}""")).Reason);
 
-    [Fact]
-    public void Absurd_claimed_duration() =>
-        Assert.Contains("longest accepted",
-            Rejected(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
-                """{"format_name":"matroska,webm","duration":"9999999.0"}""")).Reason);
+    private static readonly MediaInfo Claimed = new(10.0, 640, 360, 25, 250, true, "h264");
 
     [Fact]
-    public void Missing_duration() =>
-        Assert.Contains("duration is unknown",
-            Rejected(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
-                """{"format_name":"matroska,webm"}""")).Reason);
+    public void A_claimed_duration_alone_decides_nothing()
+    {
+        // Absurd or missing claims are kept as claims: what the read finds decides.
+        Assert.Equal(9999999.0, MediaProbe.Interpret(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
+            """{"format_name":"matroska,webm","duration":"9999999.0"}"""), Limits).DurationSeconds);
+        Assert.Equal(0, MediaProbe.Interpret(Json("""{"codec_type":"video","width":640,"height":360,"avg_frame_rate":"30/1"}""",
+            """{"format_name":"matroska,webm"}"""), Limits).DurationSeconds);
+    }
+
+    [Fact]
+    public void Stopping_well_short_of_the_claim_with_read_errors_is_truncation() =>
+        Assert.Contains("truncated: its video stops after 4.0 s of the 10.0 s",
+            Assert.Throws<UnusableMediaException>(() => MediaProbe.Confirm(Claimed,
+                new MediaProbe.SourceRead(100, 3.96, ["stream 0, offset 0x24d76: partial file"]), Limits)).Reason);
+
+    [Fact]
+    public void Stopping_short_cleanly_is_a_mislabelled_length_and_the_real_one_counts()
+    {
+        var info = MediaProbe.Confirm(Claimed, new MediaProbe.SourceRead(100, 3.96, []), Limits);
+
+        Assert.Equal((4.0, 100L), (info.DurationSeconds, info.FrameCount));
+    }
+
+    [Fact]
+    public void Running_past_a_short_claim_counts_the_real_length() =>
+        Assert.Equal(30.0, MediaProbe.Confirm(Claimed with { DurationSeconds = 1 }, new MediaProbe.SourceRead(750, 29.96, []), Limits).DurationSeconds);
+
+    [Fact]
+    public void The_stated_rate_counts_even_over_sparse_frames_and_the_counted_one_only_without_it()
+    {
+        // Screen recorders store a frame only when the picture changes: 3 frames in 2 s, declared 15 fps.
+        Assert.Equal(15, MediaProbe.Confirm(Claimed with { FrameRate = 15, DurationSeconds = 2 }, new MediaProbe.SourceRead(3, 1.667, []), Limits).FrameRate);
+        Assert.Equal(30, MediaProbe.Confirm(Claimed with { FrameRate = 0 }, new MediaProbe.SourceRead(150, 4.967, []), Limits).FrameRate, 2);
+    }
+
+    [Fact]
+    public void The_real_length_is_held_to_the_maximum() =>
+        Assert.Contains("longest accepted",
+            Assert.Throws<UnusableMediaException>(() => MediaProbe.Confirm(Claimed with { DurationSeconds = 0 },
+                new MediaProbe.SourceRead(10, 99999, []), Limits)).Reason);
+
+    [Fact]
+    public void No_video_frames_at_all() =>
+        Assert.Contains("no readable video",
+            Assert.Throws<UnusableMediaException>(() => MediaProbe.Confirm(Claimed, new MediaProbe.SourceRead(0, null, []), Limits)).Reason);
+
+    [Theory]
+    [InlineData(720, 576, "16:15", 0, 768, 576)]
+    [InlineData(720, 576, "64:45", 0, 1024, 576)]
+    [InlineData(1280, 720, "0:1", 0, 1280, 720)]
+    [InlineData(1280, 720, null, 0, 1280, 720)]
+    [InlineData(1920, 1080, "1:1", 90, 1080, 1920)]
+    [InlineData(1920, 1080, "1:1", 270, 1080, 1920)]
+    [InlineData(1920, 1080, "1:1", 180, 1920, 1080)]
+    public void Display_size_applies_sample_aspect_and_rotation(int w, int h, string? sar, int rotation, int displayW, int displayH) =>
+        Assert.Equal((displayW, displayH), MediaProbe.DisplaySize(w, h, sar, rotation));
 
     [Fact]
     public void Cover_art_is_not_video() =>
@@ -123,7 +171,7 @@ public class MediaProbeRulesTests
             Json("""{"codec_type":"video","codec_name":"vp9","width":640,"height":360,"avg_frame_rate":"0/0","r_frame_rate":"30000/1001"}"""),
             Limits);
 
-        Assert.Equal(new MediaInfo(10.0, 640, 360, 29.97, 300, false, "vp9"), info);
+        Assert.Equal(new MediaInfo(10.0, 640, 360, 29.97, 300, false, "vp9"), info with { VideoStream = null });
     }
 
     [Theory]

@@ -4,35 +4,45 @@ namespace Vidline.Media.Tests;
 public class QualityMeterTests(TestMedia media)
 {
     [Fact]
-    public async Task A_rendition_scores_high_against_its_source()
+    public async Task A_rendition_scores_high_on_encode_loss_and_lower_at_full_size()
     {
         var renditions = await media.Ladder720Async();
         var rendition480 = renditions.Single(r => r.Target.Name == "480p");
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
 
-        var q = await new QualityMeter(media.Runner).MeasureAsync(rendition480.Path, media.Clip720, 1280, 720);
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(rendition480.Path, media.Clip720, source, rendition480.Target);
 
-        Assert.InRange(q.Ssim, 0.9, 1.0);
-        Assert.InRange(q.Psnr, 30, 99);
-        Assert.Null(q.Vmaf);   // Debian's ffmpeg has no libvmaf
+        Assert.InRange(m.EncodeLoss.Ssim, 0.9, 1.0);
+        Assert.InRange(m.EncodeLoss.Psnr, 30, 99);
+        Assert.True(m.FullSize.Psnr < m.EncodeLoss.Psnr, $"full size {m.FullSize.Psnr} vs encode loss {m.EncodeLoss.Psnr}");
+        Assert.Null(m.EncodeLoss.Vmaf);   // Debian's ffmpeg has no libvmaf
+        Assert.Equal((854, 480, 90L, true), (m.Structure.Width, m.Structure.Height, m.Structure.FrameCount, m.Structure.HasAudio));
+        Assert.Empty(m.RenditionFreezes);
+        Assert.Empty(m.RenditionBlack);
+        Assert.True(m.EncodeErrors.WorstSecond()!.Value.Psnr > 30);
+        Assert.Equal(90, m.EncodeErrors.MeanSquaredErrors.Count);
     }
 
     [Fact]
     public async Task An_identical_file_scores_perfectly()
     {
-        var q = await new QualityMeter(media.Runner).MeasureAsync(media.Clip360, media.Clip360, 640, 360);
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
 
-        Assert.Equal(1.0, q.Ssim, 4);
-        Assert.Equal(QualityMeter.IdenticalPsnr, q.Psnr);
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96));
+
+        Assert.Equal(1.0, m.EncodeLoss.Ssim, 4);
+        Assert.Equal(QualityMeter.IdenticalPsnr, m.EncodeLoss.Psnr);
+        Assert.Equal(QualityMeter.IdenticalPsnr, m.FullSize.Psnr);
     }
 
     [Fact]
     public async Task Scoring_reports_how_far_through_the_source_it_is()
     {
-        var duration = (await new MediaProbe(media.Runner).ProbeAsync(media.Clip360)).DurationSeconds;
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
         var seen = new List<double>();
 
-        await new QualityMeter(media.Runner).MeasureAsync(media.Clip360, media.Clip360, 640, 360,
-            sourceDurationSeconds: duration, onProgress: seen.Add);
+        await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96),
+            onProgress: seen.Add);
 
         Assert.NotEmpty(seen);
         Assert.Equal(seen.Order(), seen);
@@ -41,5 +51,5 @@ public class QualityMeterTests(TestMedia media)
 
     [Fact]
     public async Task Detects_that_this_ffmpeg_lacks_libvmaf() =>
-        Assert.False(await new QualityMeter(media.Runner).HasVmafAsync());
+        Assert.False(await new QualityMeter(media.Runner, new LadderOptions()).HasVmafAsync());
 }

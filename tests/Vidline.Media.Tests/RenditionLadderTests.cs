@@ -73,6 +73,6 @@ public class RenditionLadderTests
     {
         var rendition = Ladder.For(Source(1280, 720))[0].ToRendition("jobs/1/720p.mp4");
 
-        Assert.Equal(new Rendition("720p", 1280, 720, 2800, 128, "jobs/1/720p.mp4"), rendition);
+        Assert.Equal(new Rendition("720p", 1280, 720, 2800, 128, "jobs/1/720p.mp4", "16:9"), rendition);
     }
 }
