@@ -13,7 +13,7 @@ public static class JobsApi
     {
         var jobs = app.MapGroup("/jobs");
         jobs.MapGet("/", List);
-        jobs.MapGet("/{id}", Get);
+        jobs.MapGet("/{id}", Get).ServesPageToBrowsers();
         jobs.MapGet("/{id}/stream", Stream);
         return app;
     }

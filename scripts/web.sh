@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the web page (web/, TypeScript + Vite) into services/progress-gateway/wwwroot, where the gateway serves it.
+#
+#   scripts/web.sh          npm ci when package-lock.json changed since the last install, then build
+#   scripts/web.sh install  only the npm ci part (the browser tests also need web/node_modules: axe-core)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WEB="$REPO_ROOT/web"
+
+install() {
+    command -v npm >/dev/null || die "npm is not installed (Debian: apt-get install -y nodejs npm)"
+    # npm ci wipes node_modules; only do it when the lock file is newer than the last install.
+    if [[ ! -f $WEB/node_modules/.package-lock.json || $WEB/package-lock.json -nt $WEB/node_modules/.package-lock.json ]]; then
+        log "npm ci (web/)"
+        (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+build() {
+    log "building the web page into services/progress-gateway/wwwroot"
+    (cd "$WEB" && npm run --silent build -- --logLevel warn)
+}
+
+case "${1:-all}" in
+    install) install ;;
+    all) install; build ;;
+    *) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

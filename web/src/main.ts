@@ -1,0 +1,48 @@
+// Vidline's page: wires the views to the router and the connection indicator.
+
+import './style.css';
+import { Dashboard } from './dashboard';
+import { byId } from './dom';
+import type { ConnectionState } from './eventStream';
+import { JobView } from './jobView';
+import { onRoute, startRouter, type Route } from './router';
+import { startUploads } from './upload';
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+};
+
+function showConnection(state: ConnectionState): void {
+  const indicator = byId('connection');
+  if (indicator.dataset.state === state) return;
+  indicator.dataset.state = state;
+  indicator.className = `connection ${state}`;
+  indicator.textContent = CONNECTION_TEXT[state];
+}
+
+const dashboard = new Dashboard(showConnection);
+const jobView = new JobView(showConnection);
+let first = true;
+
+onRoute((route: Route) => {
+  // One stream at a time: the one of the view on screen.
+  if (route.view === 'job') {
+    dashboard.stop();
+    byId('home-view').hidden = true;
+    void jobView.show(route.id);
+  } else {
+    jobView.hide();
+    byId('home-view').hidden = false;
+    document.title = 'Vidline';
+    dashboard.start();
+  }
+  // After an in-page navigation, start reading (and tabbing) at the new content, as after a page load.
+  if (!first) byId('main').focus();
+  first = false;
+});
+
+startUploads();
+startRouter();
