@@ -11,6 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INFRA="$REPO_ROOT/scripts/infra.sh"
 SERVICES="$REPO_ROOT/scripts/services.sh"
+WEB="$REPO_ROOT/scripts/web.sh"
 
 # Which of rabbitmq/postgres are not up yet (so this run owns them and may stop them afterwards).
 STARTED=()
@@ -37,6 +38,7 @@ EOF
 
 cmd_up() {
     infra_up
+    bash "$WEB"
     bash "$SERVICES" start
     bash "$INFRA" edge-up
     banner
@@ -46,6 +48,7 @@ EDGE_WAS_UP=0
 TAIL_PID=
 cmd_run() {
     infra_up
+    bash "$WEB"
     if bash "$INFRA" is-up edge; then EDGE_WAS_UP=1; fi
     cleanup() {
         trap - INT TERM EXIT
@@ -74,6 +77,7 @@ cmd_stop() {
 
 cmd_test() {
     infra_up
+    bash "$WEB" # the browser tests drive the built page and inject axe-core from web/node_modules
     local rc=0 log="$VIDLINE_STATE/logs/test.log"
     mkdir -p "$(dirname "$log")"
     # Build once, then run the test projects one after another: the end-to-end tests start whole

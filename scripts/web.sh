@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the web page (web/, TypeScript + Vite) into services/progress-gateway/wwwroot, where the gateway serves it.
 #
-#   scripts/web.sh          npm ci when package-lock.json changed since the last install, then build
+#   scripts/web.sh          npm ci when package-lock.json changed since the last install, then build when a source
+#                           is newer than the last build (FORCE=1 builds anyway)
 #   scripts/web.sh install  only the npm ci part (the browser tests also need web/node_modules: axe-core)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -18,7 +19,14 @@ install() {
     fi
 }
 
+OUT="$REPO_ROOT/services/progress-gateway/wwwroot/index.html"
+
 build() {
+    if [[ ${FORCE:-0} != 1 && -f $OUT ]] &&
+        [[ -z $(find "$WEB/src" "$WEB/public" "$WEB/index.html" "$WEB"/*.json "$WEB"/*.ts -newer "$OUT" -print -quit) ]]; then
+        log "web page is up to date (services/progress-gateway/wwwroot)"
+        return 0
+    fi
     log "building the web page into services/progress-gateway/wwwroot"
     (cd "$WEB" && npm run --silent build -- --logLevel warn)
 }
@@ -26,5 +34,5 @@ build() {
 case "${1:-all}" in
     install) install ;;
     all) install; build ;;
-    *) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

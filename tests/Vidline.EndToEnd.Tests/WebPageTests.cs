@@ -1,65 +1,218 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace Vidline.EndToEnd.Tests;
 
-/// <summary>The web page in headless Chromium (Debian's, no browser download), against the real pipeline.</summary>
+/// <summary>
+/// The web page in headless Chromium against the real pipeline, as a person would use it: every view is checked
+/// with axe-core and for console errors, and each step leaves a screenshot in TestResults/web/.
+/// </summary>
 public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLifetime
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    private static readonly string[] StageNames = ["uploading", "transcoding", "validation", "packaging", "storage"];
+    private WebBrowser _browser = null!;
 
-    public async Task InitializeAsync()
+    private string Url(string path) => $"http://127.0.0.1:{pipeline.EdgePort}{path}";
+
+    public async Task InitializeAsync() => _browser = await WebBrowser.LaunchAsync(pipeline.RepoRoot);
+
+    public async Task DisposeAsync() => await _browser.DisposeAsync();
+
+    [Fact]
+    public async Task Two_uploads_at_once_one_watched_to_the_player_and_one_cancelled_then_both_on_the_dashboard_and_by_link()
     {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
+        var first = await pipeline.Clips.ClipAsync("web-first", 854, 480, 4); // two renditions: 480p and 360p
+        var second = await pipeline.Clips.LongClipAsync("web-second", 30);
+        var web = await _browser.NewPageAsync();
+        var page = web.Page;
+        await page.GotoAsync(Url("/"));
+        await Expect(web["#connection"]).ToHaveTextAsync("Live");
+        await web.AssertAccessibleAsync("empty home");
+
+        // Several files at once, each with its own key field and its own progress row.
+        await web["#file-input"].SetInputFilesAsync(new[] { first, second });
+        await Expect(web["#staged li"]).ToHaveCountAsync(2);
+        await web["#staged li"].Nth(0).Locator("input").FillAsync("first-clip.mp4");
+        await web["#staged li"].Nth(1).Locator("input").FillAsync("second-clip.mp4");
+        await web["#priority"].SelectOptionAsync("3");
+        await web.ScreenshotAsync("01-staged-uploads");
+        await web["#upload-button"].ClickAsync();
+
+        var firstUpload = web["#uploads li"].Filter(new() { HasText = "first-clip.mp4" });
+        var secondUpload = web["#uploads li"].Filter(new() { HasText = "second-clip.mp4" });
+        foreach (var upload in new[] { firstUpload, secondUpload })
         {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            // Root in a sandbox-less container; and no calls home, which this network refuses.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        });
-    }
+            await Expect(upload.Locator(".upload-outcome")).ToContainTextAsync("Accepted", new() { Timeout = 60_000 });
+            await Expect(upload.GetByRole(AriaRole.Progressbar)).ToHaveAttributeAsync("aria-valuenow", "100");
+        }
+        var firstId = JobIdOf(await firstUpload.Locator("a").GetAttributeAsync("href"));
+        var secondId = JobIdOf(await secondUpload.Locator("a").GetAttributeAsync("href"));
+        await web.ScreenshotAsync("02-uploaded");
 
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
+        // The long one: ffmpeg's figures show while it transcodes, then it is cancelled after a confirmation.
+        await secondUpload.Locator("a").ClickAsync();
+        await Expect(page).ToHaveURLAsync(Url($"/jobs/{secondId}"));
+        await Expect(web["#fig-frame"]).ToHaveTextAsync(new Regex(@"^\d+ / \d+$"), new() { Timeout = 90_000 });
+        await Expect(web["#fig-fps"]).ToHaveTextAsync(new Regex(@"fps$"));
+        await Expect(web["#fig-eta"]).ToHaveTextAsync(new Regex(@"^\d+:\d\d$"));
+        await Expect(Stage(web, "uploading")).ToHaveClassAsync(new Regex(@"\bdone\b"));
+        await Expect(Stage(web, "transcoding")).ToHaveClassAsync(new Regex(@"\brunning\b"));
+        await web.ScreenshotAsync("03-transcoding");
+        await web.AssertAccessibleAsync("job view while transcoding");
+
+        await web["#cancel-button"].ClickAsync();
+        await Expect(web["#cancel-dialog"]).ToBeVisibleAsync();
+        await web.AssertAccessibleAsync("cancel confirmation");
+        await web["#confirm-cancel"].ClickAsync();
+        await Expect(web["#job-status"]).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        await Expect(Stage(web, "transcoding")).ToHaveClassAsync(new Regex(@"\bcancelled\b"));
+        await Expect(web["#cancel-button"]).ToBeHiddenAsync();
+        // The reason shows once, not as both the last message and the outcome.
+        Assert.Equal(1, Regex.Matches(await web["main"].InnerTextAsync(), "cancelled by request").Count);
+        await web.ScreenshotAsync("04-cancelled");
+
+        // The short one, opened from the dashboard: every stage bar reaches done and the player plays.
+        await web["a.back"].ClickAsync();
+        await web[$".job-row[data-job-id='{firstId}'] a"].ClickAsync();
+        await Expect(page).ToHaveURLAsync(Url($"/jobs/{firstId}"));
+        await Expect(web["#job-title"]).ToHaveTextAsync("first-clip.mp4");
+        await Expect(web["#job-status"]).ToHaveTextAsync("completed", new() { Timeout = 120_000 });
+        foreach (var stage in StageNames)
+        {
+            await Expect(Stage(web, stage)).ToHaveClassAsync(new Regex(@"\bdone\b"));
+            await Expect(Stage(web, stage).GetByRole(AriaRole.Progressbar)).ToHaveAttributeAsync("aria-valuenow", "100");
+        }
+        await Expect(web["#overall-bar"]).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Expect(web["#scores tbody tr"]).ToHaveCountAsync(2);
+        await Expect(web["#downloads a"]).ToHaveCountAsync(4); // HLS, DASH, and each rendition's playlist
+        await Expect(web["#quality-select option"]).ToHaveCountAsync(3); // auto, 480p, 360p
+        // Choose the lower rendition, then play: the picture is that rendition's, and time advances.
+        var lower = await web["#quality-select option"].Filter(new() { HasText = "360p" }).GetAttributeAsync("value");
+        await web["#quality-select"].SelectOptionAsync(lower!);
+        await web["#player"].EvaluateAsync("v => { v.muted = true; return v.play(); }");
+        await page.WaitForFunctionAsync("() => { const v = document.getElementById('player'); return v.currentTime > 0.5 && v.videoHeight === 360; }",
+            null, new() { Timeout = 30_000 });
+        await Expect(web["#player-status"]).ToHaveTextAsync("Showing 360p");
+        foreach (var link in await web["#downloads a"].AllAsync())
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.Edge.GetAsync(await link.GetAttributeAsync("href"))).StatusCode);
+        await web["#history"].EvaluateAsync("list => list.closest('details').open = true");
+        await web.ScreenshotAsync("05-completed-playing");
+        await web.AssertAccessibleAsync("completed job view with player");
+
+        // The dashboard: both jobs with their states, counts per status, filtering.
+        await web["a.back"].ClickAsync();
+        await Expect(web[$".job-row[data-job-id='{firstId}'] .badge"]).ToHaveTextAsync("completed");
+        await Expect(web[$".job-row[data-job-id='{secondId}'] .badge"]).ToHaveTextAsync("cancelled");
+        await Expect(web[$".job-row[data-job-id='{firstId}'] [role=progressbar]"]).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Expect(web["[data-status=cancelled] .count"]).Not.ToHaveTextAsync("0");
+        await web["[data-status=cancelled]"].ClickAsync();
+        await Expect(web[$".job-row[data-job-id='{firstId}']"]).ToBeHiddenAsync();
+        await Expect(web[$".job-row[data-job-id='{secondId}']"]).ToBeVisibleAsync();
+        await web["[data-status=all]"].ClickAsync();
+        await web.ScreenshotAsync("06-dashboard");
+        await web.AssertAccessibleAsync("dashboard");
+        web.AssertNoConsoleErrors();
+
+        // A job's address opens the page in a browser, while API clients still get JSON there.
+        var linked = await _browser.NewPageAsync();
+        await linked.Page.GotoAsync(Url($"/jobs/{firstId}"));
+        await Expect(linked["#job-title"]).ToHaveTextAsync("first-clip.mp4");
+        await Expect(linked["#job-status"]).ToHaveTextAsync("completed");
+        await Expect(linked["#result"]).ToBeVisibleAsync();
+        linked.AssertNoConsoleErrors();
+        Assert.Equal("completed", (await pipeline.JobAsync(firstId)).GetProperty("status").GetString());
+        using var curlLike = new HttpRequestMessage(HttpMethod.Get, $"/jobs/{firstId}") { Headers = { Accept = { new MediaTypeWithQualityHeaderValue("*/*") } } };
+        Assert.Equal("application/json", (await pipeline.Edge.SendAsync(curlLike)).Content.Headers.ContentType?.MediaType);
+
+        // A phone: both views fit 390 px, and pass axe there too.
+        var phone = await _browser.NewPageAsync(390, 844);
+        await phone.Page.GotoAsync(Url("/"));
+        await Expect(phone[$".job-row[data-job-id='{firstId}'] .badge"]).ToHaveTextAsync("completed");
+        await phone.AssertFitsWidthAsync();
+        await phone.AssertAccessibleAsync("dashboard on a phone");
+        await phone.ScreenshotAsync("07-phone-dashboard");
+        await phone[$".job-row[data-job-id='{secondId}'] a"].ClickAsync();
+        await Expect(phone["#job-status"]).ToHaveTextAsync("cancelled");
+        await phone.Page.GoBackAsync();
+        await phone[$".job-row[data-job-id='{firstId}'] a"].ClickAsync();
+        await Expect(phone["#result"]).ToBeVisibleAsync();
+        await phone.AssertFitsWidthAsync();
+        await phone.AssertAccessibleAsync("job view on a phone");
+        await phone.ScreenshotAsync("08-phone-job-view");
+        phone.AssertNoConsoleErrors();
     }
 
     [Fact]
-    public async Task Uploading_from_the_page_shows_the_job_progress_live_until_completed_with_manifest_links()
+    public async Task After_the_gateway_is_killed_and_restarted_mid_job_the_page_resumes_without_a_missing_or_repeated_event()
     {
-        var clip = await pipeline.Clips.ClipAsync("from-the-page", 640, 360, 3);
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{pipeline.EdgePort}/");
-        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("live", System.Text.RegularExpressions.RegexOptions.IgnoreCase));
+        var clip = await pipeline.Clips.LongClipAsync("web-restart", 24);
+        var jobId = await pipeline.SubmitAsync(clip);
+        var view = await _browser.NewPageAsync();
+        var dashboard = await _browser.NewPageAsync();
+        await view.Page.GotoAsync(Url($"/jobs/{jobId}"));
+        await dashboard.Page.GotoAsync(Url("/"));
+        await Expect(view["#fig-frame"]).ToBeVisibleAsync(new() { Timeout = 90_000 }); // transcoding
+        await Expect(dashboard[$".job-row[data-job-id='{jobId}'] .badge"]).ToHaveTextAsync("processing");
+        var seenBeforeKill = (await view.EventIdsAsync()).Max();
 
-        await page.Locator("input[name=video]").SetInputFilesAsync(clip);
-        await page.Locator("input[name=key]").FillAsync("page-upload.mp4");
-        await page.Locator("#upload button[type=submit]").ClickAsync();
+        pipeline["progress-gateway"].Kill();
+        await Expect(view["#connection"]).ToHaveTextAsync("Reconnecting…", new() { Timeout = 15_000 });
+        await Expect(dashboard["#connection"]).ToHaveTextAsync("Reconnecting…", new() { Timeout = 15_000 });
+        await view.ScreenshotAsync("10-gateway-down");
+        await pipeline["progress-gateway"].StartAsync();
+        await Expect(view["#connection"]).ToHaveTextAsync("Live", new() { Timeout = 30_000 });
+        await Expect(dashboard["#connection"]).ToHaveTextAsync("Live", new() { Timeout = 30_000 });
 
-        // The job appears through the EventSource feed and reaches completed without a reload.
-        var job = page.Locator("li.job", new() { HasText = "page-upload.mp4" });
-        await Assertions.Expect(job).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await Assertions.Expect(job.Locator(".badge")).ToHaveTextAsync("completed", new() { Timeout = 90_000 });
-        await Assertions.Expect(job.Locator(".bar-label")).ToHaveTextAsync("100.0%");
-        var hls = await job.Locator(".job-links a", new() { HasText = "HLS" }).GetAttributeAsync("href");
-        Assert.EndsWith("/master.m3u8", hls);
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await pipeline.Edge.GetAsync(hls)).StatusCode);
+        await Expect(view["#job-status"]).ToHaveTextAsync("completed", new() { Timeout = 150_000 });
+        await Expect(dashboard[$".job-row[data-job-id='{jobId}'] .badge"]).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        foreach (var stage in StageNames) await Expect(Stage(view, stage)).ToHaveClassAsync(new Regex(@"\bdone\b"));
+        await view.ScreenshotAsync("11-recovered-completed");
 
-        await page.ScreenshotAsync(new() { Path = Path.Combine(pipeline.StateDirectory, "web-page.png") });
+        // The page holds exactly the job's stored history: each event once, in order, including those the
+        // gateway stored after it came back.
+        var stored = (await pipeline.StreamAsync(jobId, lastEventId: "0")).Select(e => long.Parse(e.Id!)).ToArray();
+        var shown = await view.EventIdsAsync();
+        Assert.Equal(stored, shown);
+        Assert.Contains(shown, id => id > seenBeforeKill);
     }
 
     [Fact]
-    public async Task A_bad_file_uploaded_from_the_page_says_why()
+    public async Task A_refused_upload_says_why_and_its_failed_job_shows_the_reason_and_why_it_cannot_be_retried()
     {
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{pipeline.EdgePort}/");
+        var web = await _browser.NewPageAsync();
+        await web.Page.GotoAsync(Url("/"));
+        await web["#file-input"].SetInputFilesAsync(await pipeline.Clips.TextFileAsync("page-notes.mp4"));
+        await web["#upload-button"].ClickAsync();
 
-        await page.Locator("input[name=video]").SetInputFilesAsync(await pipeline.Clips.TextFileAsync("page-notes.mp4"));
-        await page.Locator("#upload button[type=submit]").ClickAsync();
+        var upload = web["#uploads li"].Filter(new() { HasText = "page-notes.mp4" });
+        await Expect(upload.Locator(".upload-outcome")).ToContainTextAsync("could not be read as video", new() { Timeout = 30_000 });
+        await Expect(upload).ToHaveClassAsync(new Regex(@"\brefused\b"));
+        // Its failed job is on the dashboard, on top (newest first).
+        var failedId = JobIdOf(await upload.Locator("a").GetAttributeAsync("href"));
+        await Expect(web[".job-row"].First).ToHaveAttributeAsync("data-job-id", failedId.ToString());
+        await Expect(web[".job-row"].First.Locator(".badge")).ToHaveTextAsync("failed");
+        await web.ScreenshotAsync("20-refused-upload");
+        await web.AssertAccessibleAsync("refused upload");
 
-        await Assertions.Expect(page.Locator("#upload-message")).ToContainTextAsync("Upload failed", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.Locator("#upload-message")).ToContainTextAsync("could not be read as video");
+        await upload.Locator("a").ClickAsync();
+        await Expect(web["#job-status"]).ToHaveTextAsync("failed");
+        await Expect(web["#job-error"]).ToContainTextAsync("could not be read as video");
+        await Expect(Stage(web, "uploading")).ToHaveClassAsync(new Regex(@"\bfailed\b"));
+        await web["#retry-button"].ClickAsync();
+        await Expect(web["#command-message"]).ToContainTextAsync("submit the video again");
+        await web.ScreenshotAsync("21-failed-job");
+        await web.AssertAccessibleAsync("failed job view");
+        // Chromium logs every non-2xx answer; these two are the refusals this test asks for.
+        web.AssertNoConsoleErrors(expectedStatuses: [422, 409]);
     }
+
+    private static ILocator Stage(WatchedPage page, string name) => page[$"#stage-list [data-stage='{name}']"];
+
+    private static Guid JobIdOf(string? href) => Guid.Parse(href!.Split('/').Last());
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    private static IPageAssertions Expect(IPage page) => Assertions.Expect(page);
 }

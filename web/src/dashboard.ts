@@ -87,11 +87,13 @@ export class Dashboard {
 
   /** Newest first; a job met through an event before its creation time is known started after the snapshot. */
   private insertByAge(row: Row): void {
-    const created = row.job.createdAt ? Date.parse(row.job.createdAt) : Number.POSITIVE_INFINITY;
-    const after = [...this.rows.values()].find(r => r !== row && r.element.isConnected &&
-      (r.job.createdAt ? Date.parse(r.job.createdAt) : Number.POSITIVE_INFINITY) < created);
-    if (after) this.list.insertBefore(row.element, after.element);
-    else this.list.append(row.element);
+    const createdOf = (job: Job) => (job.createdAt ? Date.parse(job.createdAt) : Number.POSITIVE_INFINITY);
+    const created = createdOf(row.job);
+    const older = [...this.list.children].find(element => {
+      const other = this.rows.get((element as HTMLElement).dataset.jobId ?? '');
+      return other !== undefined && other !== row && createdOf(other.job) < created;
+    });
+    this.list.insertBefore(row.element, older ?? null);
   }
 
   private render({ job, element }: Row): void {

@@ -9,7 +9,7 @@ import { ApiError, fetchJob, sendCommand } from './api';
 import { announce } from './announcer';
 import { byId, copyText, h, progressBar, setBar, showText } from './dom';
 import { LiveStream, type ConnectionState } from './eventStream';
-import { bytes, capitalized, duration, percent } from './format';
+import { capitalized, duration, percent } from './format';
 import { applyEvent, applySnapshot, describeEvent, isFinal, newJob, type Job, type JobResult } from './jobModel';
 import { variantsOf } from './manifest';
 import { Player } from './player';
@@ -133,7 +133,7 @@ export class JobView {
 
     setBar(byId('overall-bar'), job.progress);
     byId('overall-text').textContent = percent(job.progress);
-    byId('overall-bar').classList.toggle('failed', job.status === 'failed');
+    for (const status of ['completed', 'failed', 'cancelled']) byId('overall-bar').classList.toggle(status, job.status === status);
     // A finished job's last word is its outcome (below), not a repeat of the worker's last message.
     showText(byId('job-message'), final ? (job.status === 'completed' ? 'Finished: the outputs are published.' : '') : job.message);
     this.renderTranscoding(job);
@@ -228,7 +228,7 @@ export class JobView {
       items.push(h('li', {}, h('a', { href: url, download: '' }, label),
         h('code', { class: 'url' }, absolute),
         h('button', {
-          type: 'button', class: 'secondary small', 'aria-label': `Copy ${label} URL`,
+          type: 'button', class: 'secondary small', 'aria-label': `Copy URL of the ${label}`,
           onclick: async () => { copied.textContent = (await copyText(absolute)) ? 'Copied' : 'Copy failed'; },
         }, 'Copy URL'), copied));
     }
@@ -242,7 +242,7 @@ export class JobView {
         const rendition = result.renditions?.find(r => r.height === variant.height && r.width === variant.width);
         const name = rendition?.name ?? (variant.height ? `${variant.height}p` : 'rendition');
         list.append(h('li', {}, h('a', { href: variant.url, download: '' }, `${name} playlist`),
-          h('span', { class: 'muted' }, variant.bandwidth ? `${bytes(variant.bandwidth / 8)}/s` : '')));
+          h('span', { class: 'muted' }, [variant.width && `${variant.width}×${variant.height}`, variant.bandwidth && `${Math.round(variant.bandwidth / 1000)} kb/s`].filter(Boolean).join(' · '))));
       }
     } catch {
       // The manifest links above still work.

@@ -13,7 +13,12 @@ export class Player {
 
   constructor() {
     this.quality.addEventListener('change', () => {
-      if (this.hls) this.hls.currentLevel = Number(this.quality.value); // -1: automatic
+      const hls = this.hls;
+      if (!hls) return;
+      const chosen = Number(this.quality.value); // -1: automatic
+      const switching = chosen !== -1 && chosen !== hls.currentLevel;
+      hls.currentLevel = chosen;
+      this.status.textContent = switching ? `Switching to ${hls.levels[chosen].height}p…` : this.showing(hls);
     });
   }
 
@@ -27,14 +32,13 @@ export class Player {
       const hls = new HlsPlayer({ capLevelToPlayerSize: false });
       this.hls = hls;
       hls.on(HlsPlayer.Events.MANIFEST_PARSED, (_, data) => {
+        // Highest quality first, as people read a list of choices; the value is hls.js's level index.
+        const levels = data.levels.map((level, index) => ({ level, index })).sort((a, b) => b.level.height - a.level.height);
         this.quality.replaceChildren(h('option', { value: -1 }, 'Auto'),
-          ...data.levels.map((level, i) => h('option', { value: i }, `${level.height}p · ${Math.round(level.bitrate / 1000)} kb/s`)));
+          ...levels.map(({ level, index }) => h('option', { value: index }, `${level.height}p · ${Math.round(level.bitrate / 1000)} kb/s`)));
         this.quality.disabled = data.levels.length < 2;
       });
-      hls.on(HlsPlayer.Events.LEVEL_SWITCHED, (_, data) => {
-        const level = hls.levels[data.level];
-        this.status.textContent = level ? `Showing ${level.height}p${hls.autoLevelEnabled ? ' (auto)' : ''}` : '';
-      });
+      hls.on(HlsPlayer.Events.LEVEL_SWITCHED, () => { this.status.textContent = this.showing(hls); });
       hls.on(HlsPlayer.Events.ERROR, (_, data) => {
         if (data.fatal) this.status.textContent = `Playback failed: ${data.details}`;
       });
@@ -47,6 +51,11 @@ export class Player {
     } else {
       this.status.textContent = 'This browser cannot play HLS; use the download links below.';
     }
+  }
+
+  private showing(hls: Hls): string {
+    const level = hls.levels[hls.currentLevel];
+    return level ? `Showing ${level.height}p${hls.autoLevelEnabled ? ' (auto)' : ''}` : '';
   }
 
   unload(): void {
