@@ -77,8 +77,9 @@ cmd_stop() {
 
 cmd_test() {
     infra_up
-    bash "$WEB" # the browser tests drive the built page and inject axe-core from web/node_modules
     local rc=0 log="$VIDLINE_STATE/logs/test.log"
+    # The page's unit tests, and its build: the browser tests drive it and inject axe-core from web/node_modules.
+    bash "$WEB" test || rc=$?
     mkdir -p "$(dirname "$log")"
     # Build once, then run the test projects one after another: the end-to-end tests start whole
     # pipelines, and two at once on a 2-core machine would only make both slow.

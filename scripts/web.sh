@@ -3,6 +3,7 @@
 #
 #   scripts/web.sh          npm ci when package-lock.json changed since the last install, then build when a source
 #                           is newer than the last build (FORCE=1 builds anyway)
+#   scripts/web.sh test     npm ci when needed, the page's unit tests (vitest), then the build as above
 #   scripts/web.sh install  only the npm ci part (the browser tests also need web/node_modules: axe-core)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -31,8 +32,14 @@ build() {
     (cd "$WEB" && npm run --silent build -- --logLevel warn)
 }
 
+unit_tests() {
+    log "web unit tests (vitest)"
+    (cd "$WEB" && npx --no-install vitest run)
+}
+
 case "${1:-all}" in
     install) install ;;
+    test) install; unit_tests; build ;;
     all) install; build ;;
-    *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

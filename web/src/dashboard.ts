@@ -105,7 +105,7 @@ export class Dashboard {
     element.replaceChildren(h('a', { href: urls.job(job.id), class: 'job-link', onclick: (e: Event) => navigate(urls.job(job.id), e as MouseEvent) },
       h('span', { class: 'job-name' }, name),
       h('span', { class: `badge ${job.status}` }, job.status),
-      h('span', { class: 'job-stage' }, job.stage ? capitalized(job.stage) : '—'),
+      h('span', { class: 'job-stage' }, job.status === 'completed' ? 'Finished' : job.stage ? capitalized(job.stage) : '—'),
       h('span', { class: 'job-progress' }, bar, h('span', { class: 'figure' }, percent(job.progress))),
       h('span', { class: 'job-age muted', 'data-created': job.createdAt ?? '' }, age(job.createdAt))));
     this.refresh();

@@ -109,7 +109,9 @@ export function applyEvent(job: Job, type: string, data: Payload): void {
         }
         job.status = status;
         job.stage = stage;
-        enterStage(job, stage);
+        // A stage that (re)starts begins at zero; one already running keeps its figure.
+        const running = job.stages.find(s => s.name === stage)?.state === 'running';
+        enterStage(job, stage, running ? undefined : 0);
       }
       break;
     }

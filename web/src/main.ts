@@ -39,8 +39,11 @@ onRoute((route: Route) => {
     document.title = 'Vidline';
     dashboard.start();
   }
-  // After an in-page navigation, start reading (and tabbing) at the new content, as after a page load.
-  if (!first) byId('main').focus();
+  // After an in-page navigation, start reading (and tabbing) at the top of the new content, as after a page load.
+  if (!first) {
+    window.scrollTo(0, 0);
+    byId('main').focus({ preventScroll: true });
+  }
   first = false;
 });
 

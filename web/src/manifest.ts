@@ -2,7 +2,7 @@
 
 export interface Variant { url: string; width?: number; height?: number; bandwidth?: number }
 
-export function variantsOf(master: string, masterUrl: string): Variant[] {
+export function variantsOf(master: string, masterUrl: string, origin = location.origin): Variant[] {
   const lines = master.split(/\r?\n/).map(l => l.trim());
   const variants: Variant[] = [];
   lines.forEach((line, i) => {
@@ -12,7 +12,7 @@ export function variantsOf(master: string, masterUrl: string): Variant[] {
     const resolution = /RESOLUTION=(\d+)x(\d+)/.exec(line);
     const bandwidth = /(?:^|[:,])BANDWIDTH=(\d+)/.exec(line);
     variants.push({
-      url: new URL(uri, new URL(masterUrl, location.origin)).pathname,
+      url: new URL(uri, new URL(masterUrl, origin)).pathname,
       width: resolution ? Number(resolution[1]) : undefined,
       height: resolution ? Number(resolution[2]) : undefined,
       bandwidth: bandwidth ? Number(bandwidth[1]) : undefined,

@@ -97,6 +97,7 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
   // XMLHttpRequest rather than fetch: only it reports upload progress.
   const request = new XMLHttpRequest();
   const meter = new RateMeter();
+  const started = performance.now();
   request.open('POST', urls.upload);
   request.setRequestHeader('Accept', 'application/json');
   request.upload.onprogress = e => {
@@ -116,7 +117,8 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
       const { job_id: jobId } = JSON.parse(request.responseText) as { job_id: string };
       setBar(bar, 100);
       row.classList.add('accepted');
-      figures.textContent = 'Uploaded';
+      const seconds = (performance.now() - started) / 1000;
+      figures.textContent = `Uploaded ${bytes(file.size)} in ${duration(seconds)}${seconds > 0.5 ? ` (${bytes(file.size / seconds)}/s)` : ''}`;
       outcome.replaceChildren('Accepted: ', jobLink(jobId, 'watch the job'));
       outcome.hidden = false;
       announce(`${name} uploaded; job started.`);
