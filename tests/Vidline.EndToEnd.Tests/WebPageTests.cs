@@ -107,10 +107,19 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
         await Expect(web[$".job-row[data-job-id='{secondId}'] .badge"]).ToHaveTextAsync("cancelled");
         await Expect(web[$".job-row[data-job-id='{firstId}'] [role=progressbar]"]).ToHaveAttributeAsync("aria-valuenow", "100");
         await Expect(web["[data-status=cancelled] .count"]).Not.ToHaveTextAsync("0");
-        await web["[data-status=cancelled]"].ClickAsync();
+        // By keyboard alone: filter to the cancelled jobs, move to the one listed, see the focus ring, open it.
+        await web["[data-status=cancelled]"].FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
         await Expect(web[$".job-row[data-job-id='{firstId}']"]).ToBeHiddenAsync();
         await Expect(web[$".job-row[data-job-id='{secondId}']"]).ToBeVisibleAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(web[$".job-row[data-job-id='{secondId}'] a"]).ToBeFocusedAsync();
+        Assert.Equal("solid", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page).ToHaveURLAsync(Url($"/jobs/{secondId}"));
+        await page.GoBackAsync();
         await web["[data-status=all]"].ClickAsync();
+        await Expect(web[$".job-row[data-job-id='{firstId}']"]).ToBeVisibleAsync();
         await web.ScreenshotAsync("06-dashboard");
         await web.AssertAccessibleAsync("dashboard");
         web.AssertNoConsoleErrors();
