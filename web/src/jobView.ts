@@ -53,7 +53,6 @@ export class JobView {
       const message = error instanceof ApiError ? error.message : 'The job could not be read.';
       showText(byId('job-missing'), message);
       byId('job-progress').hidden = true;
-      this.connection('live');
       return;
     }
     if (this.job !== job) return;

@@ -98,6 +98,7 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
   const request = new XMLHttpRequest();
   const meter = new RateMeter();
   const started = performance.now();
+  let sent = started;
   request.open('POST', urls.upload);
   request.setRequestHeader('Accept', 'application/json');
   request.upload.onprogress = e => {
@@ -112,13 +113,19 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
       rate ? `${duration((e.total - e.loaded) / rate)} left` : '',
     ].filter(Boolean).join(' · ');
   };
+  request.upload.onload = () => {
+    // The bytes are there; the server now reads the file (ffprobe) before it answers.
+    sent = performance.now();
+    setBar(bar, 100);
+    figures.textContent = 'Checking the video…';
+  };
   request.onload = () => {
     if (request.status === 202) {
       const { job_id: jobId } = JSON.parse(request.responseText) as { job_id: string };
       setBar(bar, 100);
       row.classList.add('accepted');
-      const seconds = (performance.now() - started) / 1000;
-      figures.textContent = `Uploaded ${bytes(file.size)} in ${duration(seconds)}${seconds > 0.5 ? ` (${bytes(file.size / seconds)}/s)` : ''}`;
+      const seconds = (sent - started) / 1000;
+      figures.textContent = `Uploaded ${bytes(file.size)} in ${duration(seconds)}${seconds > 0.2 ? ` (${bytes(file.size / seconds)}/s)` : ''}`;
       outcome.replaceChildren('Accepted: ', jobLink(jobId, 'watch the job'));
       outcome.hidden = false;
       announce(`${name} uploaded; job started.`);

@@ -8,7 +8,7 @@ namespace Vidline.ProgressGateway.Apis;
 /// </summary>
 public static class WebPage
 {
-    private const string File = "index.html";
+    private const string PageFile = "index.html";
 
     public static RouteHandlerBuilder ServesPageToBrowsers(this RouteHandlerBuilder route) =>
         route.AddEndpointFilter(async (context, next) =>
@@ -18,7 +18,7 @@ public static class WebPage
             http.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
             if (PrefersHtml(http.Request.Headers.Accept.ToString()))
             {
-                var page = http.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider.GetFileInfo(File);
+                var page = http.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider.GetFileInfo(PageFile);
                 if (page is { Exists: true, PhysicalPath: { } path }) return TypedResults.PhysicalFile(path, "text/html; charset=utf-8");
             }
             return await next(context);
