@@ -185,6 +185,8 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
         var shown = await view.EventIdsAsync();
         Assert.Equal(stored, shown);
         Assert.Contains(shown, id => id > seenBeforeKill);
+        // The outage itself logs failed requests (502 from the edge); the page's own code must not have thrown.
+        foreach (var page in new[] { view, dashboard }) Assert.DoesNotContain(page.ConsoleErrors, e => e.StartsWith("uncaught"));
     }
 
     [Fact]

@@ -90,9 +90,14 @@ export function applyEvent(job: Job, type: string, data: Payload): void {
       job.progress = num(data.progress) ?? job.progress;
       job.message = str(data.message) ?? job.message;
       enterStage(job, stage, num(data.stage_progress));
-      job.transcoding = stage === 'transcoding' && data.current_frame !== undefined
-        ? { currentFrame: num(data.current_frame), frameCount: num(data.frame_count), fps: num(data.fps), speed: num(data.speed), etaSeconds: num(data.eta_seconds) }
-        : stage === 'transcoding' ? job.transcoding : undefined;
+      // ffmpeg's figures come with some transcoding reports; the others keep the last ones on screen.
+      if (stage !== 'transcoding') job.transcoding = undefined;
+      else if (data.current_frame !== undefined) {
+        job.transcoding = {
+          currentFrame: num(data.current_frame), frameCount: num(data.frame_count), fps: num(data.fps),
+          speed: num(data.speed), etaSeconds: num(data.eta_seconds),
+        };
+      }
       break;
     }
     case 'stage': {
