@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the web page (web/, TypeScript + Vite) into services/progress-gateway/wwwroot, where the gateway serves it.
 #
-#   scripts/web.sh          npm ci when package-lock.json changed since the last install, then build when a source
+#   scripts/web.sh          npm install when package-lock.json changed since the last install, then build when a source
 #                           is newer than the last build (FORCE=1 builds anyway)
-#   scripts/web.sh test     npm ci when needed, the page's unit tests (vitest), then the build as above
-#   scripts/web.sh install  only the npm ci part (the browser tests also need web/node_modules: axe-core)
+#   scripts/web.sh test     npm install when needed, the page's unit tests (vitest), then the build as above
+#   scripts/web.sh install  only the npm install part (the browser tests also need web/node_modules: axe-core)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,10 +13,12 @@ WEB="$REPO_ROOT/web"
 
 install() {
     command -v npm >/dev/null || die "npm is not installed (Debian: apt-get install -y nodejs npm)"
-    # npm ci wipes node_modules; only do it when the lock file is newer than the last install.
+    # Only when the lock file is newer than the last install. `npm install --no-save` installs the locked versions
+    # and leaves the lock alone; `npm ci` would refuse this lock, which cannot list the other platforms' rollup
+    # binaries because the registry reached here does not serve them.
     if [[ ! -f $WEB/node_modules/.package-lock.json || $WEB/package-lock.json -nt $WEB/node_modules/.package-lock.json ]]; then
-        log "npm ci (web/)"
-        (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error)
+        log "npm install (web/, locked versions)"
+        (cd "$WEB" && npm install --no-save --no-audit --no-fund --loglevel=error)
     fi
 }
 
