@@ -190,11 +190,19 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
     }
 
     [Fact]
-    public async Task A_refused_upload_says_why_and_its_failed_job_shows_the_reason_and_why_it_cannot_be_retried()
+    public async Task A_dropped_file_that_is_not_video_is_refused_with_the_reason_and_its_failed_job_says_why_it_cannot_be_retried()
     {
         var web = await _browser.NewPageAsync();
         await web.Page.GotoAsync(Url("/"));
-        await web["#file-input"].SetInputFilesAsync(await pipeline.Clips.TextFileAsync("page-notes.mp4"));
+        // Dropped on the page, as from a file manager.
+        await web["#drop-zone"].EvaluateAsync("""
+            zone => {
+                const files = new DataTransfer();
+                files.items.add(new File(['this is not a video, just some text\n'], 'page-notes.mp4', { type: 'video/mp4' }));
+                zone.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+            }
+            """);
+        await Expect(web["#staged li"]).ToHaveCountAsync(1);
         await web["#upload-button"].ClickAsync();
 
         var upload = web["#uploads li"].Filter(new() { HasText = "page-notes.mp4" });
