@@ -96,18 +96,26 @@ export class Dashboard {
     this.list.insertBefore(row.element, older ?? null);
   }
 
+  /** Updates the row in place, so a keyboard user's focus on it survives the events that keep arriving. */
   private render({ job, element }: Row): void {
     const name = job.key || 'Untitled upload';
-    const bar = progressBar(`Progress of ${name}`);
-    setBar(bar, job.progress);
+    const link = element.firstElementChild ?? element.appendChild(h('a', {
+      href: urls.job(job.id), class: 'job-link', onclick: (e: Event) => navigate(urls.job(job.id), e as MouseEvent),
+    }, h('span', { class: 'job-name' }), h('span', { class: 'badge' }), h('span', { class: 'job-stage' }),
+      h('span', { class: 'job-progress' }, progressBar(''), h('span', { class: 'figure' })),
+      h('span', { class: 'job-age muted' })));
+    const part = (selector: string) => link.querySelector<HTMLElement>(selector)!;
     element.className = `job-row ${job.status}`;
     element.hidden = this.filter !== 'all' && job.status !== this.filter;
-    element.replaceChildren(h('a', { href: urls.job(job.id), class: 'job-link', onclick: (e: Event) => navigate(urls.job(job.id), e as MouseEvent) },
-      h('span', { class: 'job-name' }, name),
-      h('span', { class: `badge ${job.status}` }, job.status),
-      h('span', { class: 'job-stage' }, job.status === 'completed' ? 'Finished' : job.stage ? capitalized(job.stage) : '—'),
-      h('span', { class: 'job-progress' }, bar, h('span', { class: 'figure' }, percent(job.progress))),
-      h('span', { class: 'job-age muted', 'data-created': job.createdAt ?? '' }, age(job.createdAt))));
+    part('.job-name').textContent = name;
+    part('.badge').className = `badge ${job.status}`;
+    part('.badge').textContent = job.status;
+    part('.job-stage').textContent = job.status === 'completed' ? 'Finished' : job.stage ? capitalized(job.stage) : '—';
+    part('[role=progressbar]').setAttribute('aria-label', `Progress of ${name}`);
+    setBar(part('[role=progressbar]'), job.progress);
+    part('.job-progress .figure').textContent = percent(job.progress);
+    part('.job-age').dataset.created = job.createdAt ?? '';
+    part('.job-age').textContent = age(job.createdAt);
     this.refresh();
   }
 
