@@ -72,6 +72,18 @@ describe('stage bars from events', () => {
     expect(job.stages[1]).toEqual({ name: 'transcoding', state: 'running', progress: 5 });
   });
 
+  it('ignores a late report of a run the job has left', () => {
+    const job = newJob(id);
+    applyEvent(job, 'progress', { job_id: id, run: 1, stage: 'validation', progress: 55, stage_progress: 25 });
+    applyEvent(job, 'done', { job_id: id, run: 1, status: 'failed', error_message: 'quality gate' });
+    applyEvent(job, 'stage', { job_id: id, run: 2, stage: 'validation', status: 'processing', attempt: 1 });
+    applyEvent(job, 'progress', { job_id: id, run: 2, stage: 'validation', progress: 52, stage_progress: 10 });
+    applyEvent(job, 'progress', { job_id: id, run: 1, stage: 'packaging', progress: 75, stage_progress: 30 });
+    expect(job.stage).toBe('validation');
+    expect(job.progress).toBe(52);
+    expect(job.stages.map(s => s.state)).toEqual(['done', 'done', 'running', 'waiting', 'waiting']);
+  });
+
   it('ignores fields and stages it does not know', () => {
     const job = newJob(id);
     applyEvent(job, 'progress', { job_id: id, stage: 'uploading', progress: 5, stage_progress: 50, run: 3, stages: { uploading: 50 } });

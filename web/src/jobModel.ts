@@ -24,6 +24,7 @@ export interface JobJson {
   stage: string;
   progress: number;
   priority: number;
+  run?: number;
   attempt: number;
   created_at: string;
   updated_at: string;
@@ -43,6 +44,8 @@ export interface Job {
   stage: string;
   progress: number;
   priority?: number;
+  /** The run (a retry starts a new one) the page shows; events of an earlier run are history. */
+  run?: number;
   attempt?: number;
   createdAt?: string;
   completedAt?: string | null;
@@ -67,7 +70,7 @@ export function newJob(id: string): Job {
 export function applySnapshot(job: Job, json: JobJson): void {
   Object.assign(job, {
     key: json.key, status: json.status, stage: json.stage, progress: json.progress, priority: json.priority,
-    attempt: json.attempt, createdAt: json.created_at, completedAt: json.completed_at,
+    run: json.run ?? job.run, attempt: json.attempt, createdAt: json.created_at, completedAt: json.completed_at,
     errorMessage: json.error_message, result: json.result,
   });
   // A snapshot tells the current stage, not each stage's own figure: earlier ones are done, later ones waiting.
@@ -82,6 +85,12 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** Applies one event (`progress`, `stage`, `warning`, `done`; `status` goes through applySnapshot). */
 export function applyEvent(job: Job, type: string, data: Payload): void {
+  // A late report from a run the job has left (a worker of the failed run still finishing) changes nothing.
+  const run = num(data.run);
+  if (run !== undefined) {
+    if (job.run !== undefined && run < job.run) return;
+    job.run = run;
+  }
   switch (type) {
     case 'progress': {
       const stage = str(data.stage) ?? job.stage;
