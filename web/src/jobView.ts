@@ -138,7 +138,7 @@ export class JobView {
     this.renderTranscoding(job);
     this.renderStages(job);
     this.renderElapsed();
-    byId('job-attempt').textContent = job.attempt ? String(job.attempt) : '—';
+    byId('job-attempt').textContent = job.attempt ? `${job.attempt}${job.run && job.run > 1 ? ` (run ${job.run})` : ''}` : '—';
     byId('job-priority').textContent = job.priority !== undefined ? String(job.priority) : '—';
     byId('job-created').textContent = job.createdAt ? new Date(job.createdAt).toLocaleString() : '—';
 
