@@ -35,6 +35,9 @@ cmd_install() {
     for p in "${APT_PACKAGES[@]}"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
+    # The web page's build (scripts/web.sh) needs Node.js 20.19+ and npm; the machine image ships them. Only where
+    # they are missing altogether, take Debian's (its Node.js may be too old for Vite: web.sh says so if it is).
+    command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
     if [[ ${#missing[@]} -eq 0 ]]; then
         log "packages present: ${APT_PACKAGES[*]}"
         return 0
