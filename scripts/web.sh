@@ -13,6 +13,9 @@ WEB="$REPO_ROOT/web"
 
 install() {
     command -v npm >/dev/null || die "npm is not installed (Debian: apt-get install -y nodejs npm)"
+    # Vite 7 needs Node.js 20.19 or later: say so plainly rather than fail deep inside the build.
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+        die "Node.js $(node --version) is too old for the web page's build: it needs 20.19 or later"
     # Only when the lock file is newer than the last install. `npm install --no-save` installs the locked versions
     # and leaves the lock alone; `npm ci` would refuse this lock, which cannot list the other platforms' rollup
     # binaries because the registry reached here does not serve them.
