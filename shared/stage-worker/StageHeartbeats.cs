@@ -24,9 +24,10 @@ public sealed class StageHeartbeats : IAsyncDisposable
     {
         try
         {
+            // The first beat says the attempt has been taken from its queue; the saga times a started attempt by its heartbeats.
             using var timer = new PeriodicTimer(interval);
-            while (await timer.WaitForNextTickAsync(ct))
-                await publisher.Publish(beat with { Timestamp = DateTimeOffset.UtcNow }, ct);
+            do await publisher.Publish(beat with { Timestamp = DateTimeOffset.UtcNow }, ct);
+            while (await timer.WaitForNextTickAsync(ct));
         }
         catch (OperationCanceledException) { }
         catch (Exception e)

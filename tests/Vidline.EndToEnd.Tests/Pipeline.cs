@@ -50,6 +50,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["RabbitMq__VirtualHost"] = _id,
             ["Storage__Root"] = StorageRoot,
             ["Stages__StallTimeout"] = "00:00:08",
+            ["Stages__QueueTimeout"] = "00:00:20",
             ["Stages__SweepInterval"] = "00:00:01",
             ["Media__Ladder__Preset"] = "ultrafast",
             ["Sse__HeartbeatSeconds"] = "2",

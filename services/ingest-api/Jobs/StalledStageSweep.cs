@@ -6,7 +6,8 @@ using Vidline.IngestApi.Persistence;
 namespace Vidline.IngestApi.Jobs;
 
 /// <summary>
-/// Finds stages that went quiet (their node died, or the command was lost) and tells the saga. The broker
+/// Finds stages that went quiet — a node at work stopped beating (it died), or a command waited in its queue far
+/// longer than a busy queue explains (it was lost) — and tells the saga. The broker
 /// here has no delayed-message plugin, so instead of scheduled timeouts a periodic sweep reads the saga table.
 /// Any number of ingest-api instances may sweep: the saga ignores a StageStalled for an attempt it has left.
 /// </summary>
@@ -16,7 +17,9 @@ public sealed class StalledStageSweep(VideoJobTable jobs, VideoJobStateMachine m
 {
     public override async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
-        var silent = await jobs.SilentSinceAsync(machine.Working.Select(s => s.Name), clock.GetUtcNow() - policy.Value.StallTimeout, cancellationToken);
+        var now = clock.GetUtcNow();
+        var silent = await jobs.SilentSinceAsync(machine.Working.Select(s => s.Name),
+            startedCutoff: now - policy.Value.StallTimeout, queuedCutoff: now - policy.Value.QueueTimeout, cancellationToken);
         foreach (var job in silent)
         {
             logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastSeenAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastSeenAt);

@@ -29,6 +29,8 @@ public class VideoJobState : SagaStateMachineInstance, ISagaVersion
     public int StageAttempts { get; set; }
     /// <summary>When the working node last said it is alive (a heartbeat, or the dispatch itself).</summary>
     public DateTimeOffset LastSeenAt { get; set; }
+    /// <summary>A node has taken the current attempt (its first heartbeat came); until then its command waits in the queue.</summary>
+    public bool AttemptStarted { get; set; }
 
     /// <summary>The stage at which the job failed or was cancelled; a retry resumes there.</summary>
     public string? StoppedAt { get; set; }
@@ -56,7 +58,7 @@ public class VideoJobState : SagaStateMachineInstance, ISagaVersion
         if (CreatedAt != default) return;
         (Key, Owner, Priority, CreatedAt) = (key, owner, priority, submittedAt);
         // Attempt 0 is the upload; every dispatch to a stage worker takes the next number.
-        (Run, Attempt, StageAttempts, LastSeenAt) = (1, 0, 1, clock.GetUtcNow());
+        (Run, Attempt, StageAttempts, LastSeenAt, AttemptStarted) = (1, 0, 1, clock.GetUtcNow(), true);
     }
 
     public void SourceArrived(VideoUploaded upload) =>
@@ -68,6 +70,14 @@ public class VideoJobState : SagaStateMachineInstance, ISagaVersion
         Attempt++;
         StageAttempts = sameStage ? StageAttempts + 1 : 1;
         LastSeenAt = clock.GetUtcNow();
+        AttemptStarted = false;
+    }
+
+    /// <summary>A node working on <paramref name="attempt"/>, one of the current stage's, is alive.</summary>
+    public void Seen(int attempt, TimeProvider clock)
+    {
+        LastSeenAt = clock.GetUtcNow();
+        AttemptStarted |= attempt == Attempt;
     }
 
     /// <summary>Whether <paramref name="attempt"/> is one of the dispatches of the current stage in this run.</summary>

@@ -97,7 +97,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
         // still busy with an earlier attempt of the stage counts too: the newer command waits behind it in the queue.
         During(Working,
             When(StageHeartbeat, x => x.Saga.IsAttemptOfCurrentStage(x.Message.Attempt))
-                .Then(x => x.Saga.LastSeenAt = clock.GetUtcNow()));
+                .Then(x => x.Saga.Seen(x.Message.Attempt, clock)));
 
         During(Worked,
             // A transient fault or a silent node gets the stage sent again, up to the policy's limit.
@@ -113,8 +113,9 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
                 .IfElse(x => x.Saga.StageAttempts >= policy.MaxAttempts,
                     giveUp => giveUp
-                        .Then(x => x.Saga.Fail(
-                            $"{x.Saga.Stage} made no progress for {policy.StallTimeout.TotalSeconds:0} s on each of {x.Saga.StageAttempts} attempts; giving up", clock))
+                        .Then(x => x.Saga.Fail(x.Saga.AttemptStarted
+                            ? $"{x.Saga.Stage} made no progress for {policy.StallTimeout.TotalSeconds:0} s on each of {x.Saga.StageAttempts} attempts; giving up"
+                            : $"no {x.Saga.Stage} node took the job within {policy.QueueTimeout.TotalSeconds:0} s; giving up after {x.Saga.StageAttempts} attempts", clock))
                         .TransitionTo(Failed)
                         .PublishStatus(JobStatuses.Failed, clock),
                     again => again.RestartStage(dispatch)));

@@ -40,17 +40,39 @@ public sealed class VideoJobTable(NpgsqlDataSource dataSource)
             CREATE INDEX video_job_saga_state_seen_idx ON video_job_saga (current_state, last_seen_at);
             CREATE INDEX video_job_saga_finished_idx ON video_job_saga (finished_at) WHERE finished_at IS NOT NULL;
             """),
+        new("video_job_saga-v3-attempt-started", """
+            ALTER TABLE video_job_saga ADD COLUMN attempt_started boolean NOT NULL DEFAULT true;
+            """),
     ];
 
-    /// <summary>Jobs in one of <paramref name="states"/> whose node has not been seen since <paramref name="cutoff"/>.</summary>
-    public Task<IReadOnlyList<VideoJobState>> SilentSinceAsync(IEnumerable<string> states, DateTimeOffset cutoff, CancellationToken ct) =>
-        QueryAsync("current_state = ANY(@states) AND last_seen_at < @cutoff ORDER BY last_seen_at LIMIT 1000",
-            ("states", states.ToArray()), ("cutoff", cutoff.ToUniversalTime()), ct);
+    /// <summary>
+    /// Jobs in one of <paramref name="states"/> whose node has not been seen since <paramref name="startedCutoff"/>, or
+    /// whose command no node has taken since <paramref name="queuedCutoff"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<VideoJobState>> SilentSinceAsync(IEnumerable<string> states, DateTimeOffset startedCutoff,
+        DateTimeOffset queuedCutoff, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM video_job_saga
+            WHERE current_state = ANY(@states)
+              AND last_seen_at < CASE WHEN attempt_started THEN @started ELSE @queued END
+            ORDER BY last_seen_at LIMIT 1000
+            """);
+        command.Parameters.AddWithValue("states", states.ToArray());
+        command.Parameters.AddWithValue("started", startedCutoff.ToUniversalTime());
+        command.Parameters.AddWithValue("queued", queuedCutoff.ToUniversalTime());
+        return await Read(command, ct);
+    }
 
     /// <summary>Jobs in one of <paramref name="states"/> that finished before <paramref name="cutoff"/>.</summary>
-    public Task<IReadOnlyList<VideoJobState>> FinishedBeforeAsync(IEnumerable<string> states, DateTimeOffset cutoff, CancellationToken ct) =>
-        QueryAsync("finished_at < @cutoff AND current_state = ANY(@states) ORDER BY finished_at LIMIT 1000",
-            ("states", states.ToArray()), ("cutoff", cutoff.ToUniversalTime()), ct);
+    public async Task<IReadOnlyList<VideoJobState>> FinishedBeforeAsync(IEnumerable<string> states, DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {Columns} FROM video_job_saga WHERE finished_at < @cutoff AND current_state = ANY(@states) ORDER BY finished_at LIMIT 1000");
+        command.Parameters.AddWithValue("states", states.ToArray());
+        command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+        return await Read(command, ct);
+    }
 
     public async Task<VideoJobState?> FindAsync(Guid id, CancellationToken ct)
     {
@@ -84,8 +106,8 @@ public sealed class VideoJobTable(NpgsqlDataSource dataSource)
     {
         job.Version = 1;
         await using var command = new NpgsqlCommand("""
-            INSERT INTO video_job_saga (correlation_id, current_state, version, data, last_seen_at, finished_at, updated_at)
-            VALUES (@id, @state, @version, @data, @seen, @finished, now())
+            INSERT INTO video_job_saga (correlation_id, current_state, version, data, last_seen_at, attempt_started, finished_at, updated_at)
+            VALUES (@id, @state, @version, @data, @seen, @started, @finished, now())
             ON CONFLICT (correlation_id) DO NOTHING
             """, connection);
         AddRow(command, job);
@@ -99,7 +121,7 @@ public sealed class VideoJobTable(NpgsqlDataSource dataSource)
         job.Version = loaded + 1;
         await using var command = new NpgsqlCommand("""
             UPDATE video_job_saga SET current_state = @state, version = @version, data = @data,
-                last_seen_at = @seen, finished_at = @finished, updated_at = now()
+                last_seen_at = @seen, attempt_started = @started, finished_at = @finished, updated_at = now()
             WHERE correlation_id = @id AND version = @loaded
             """, connection);
         AddRow(command, job);
@@ -109,14 +131,6 @@ public sealed class VideoJobTable(NpgsqlDataSource dataSource)
             job.Version = loaded;
             throw new ConcurrencyException($"Job {job.CorrelationId} version {loaded} was changed meanwhile.", typeof(VideoJobState), job.CorrelationId);
         }
-    }
-
-    private async Task<IReadOnlyList<VideoJobState>> QueryAsync(string where, (string, object) first, (string, object) second, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM video_job_saga WHERE {where}");
-        command.Parameters.AddWithValue(first.Item1, first.Item2);
-        command.Parameters.AddWithValue(second.Item1, second.Item2);
-        return await Read(command, ct);
     }
 
     private static async Task<VideoJobState?> Select(NpgsqlConnection connection, Guid id, bool forUpdate, CancellationToken ct)
@@ -147,6 +161,7 @@ public sealed class VideoJobTable(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("version", job.Version);
         command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(job, Json) });
         command.Parameters.AddWithValue("seen", job.LastSeenAt.ToUniversalTime());
+        command.Parameters.AddWithValue("started", job.AttemptStarted);
         command.Parameters.Add(new NpgsqlParameter("finished", NpgsqlDbType.TimestampTz) { Value = (object?)job.FinishedAt?.ToUniversalTime() ?? DBNull.Value });
     }
 }

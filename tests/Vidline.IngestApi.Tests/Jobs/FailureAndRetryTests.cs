@@ -54,7 +54,7 @@ public class FailureAndRetryTests
     }
 
     [Fact]
-    public async Task A_stalled_stage_is_dispatched_again_then_fails_with_a_message_saying_so()
+    public async Task A_command_no_node_takes_is_dispatched_again_then_fails_saying_no_node_took_it()
     {
         await using var h = await JobHarness.StartAsync(maxAttempts: 2);
         var jobId = await h.PackagingAsync();
@@ -65,7 +65,24 @@ public class FailureAndRetryTests
         await h.Publish(new StageStalled(jobId, Stages.Packaging, first + 1));
 
         var job = await h.InState(jobId, m => m.Failed);
-        Assert.Equal("packaging made no progress for 30 s on each of 2 attempts; giving up", job.ErrorMessage);
+        Assert.Equal("no packaging node took the job within 3600 s; giving up after 2 attempts", job.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task A_started_attempt_that_goes_silent_is_dispatched_again_then_fails_with_a_message_saying_so()
+    {
+        await using var h = await JobHarness.StartAsync(maxAttempts: 2);
+        var jobId = await h.TranscodingAsync();
+        for (var attempt = h.AttemptOf(jobId); attempt <= 2; attempt++)
+        {
+            await WaitFor(() => h.SentCount<TranscodeVideo>(jobId, c => c.Attempt == attempt) == 1);
+            await h.Publish(new StageHeartbeat(jobId, Stages.Transcoding, attempt, DateTimeOffset.UtcNow));
+            Assert.True(h.Saga.Sagas.Contains(jobId)!.AttemptStarted);
+            await h.Publish(new StageStalled(jobId, Stages.Transcoding, attempt));
+        }
+
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal("transcoding made no progress for 30 s on each of 2 attempts; giving up", job.ErrorMessage);
     }
 
     [Fact]

@@ -31,14 +31,22 @@ public sealed class VideoJobRepositoryTests(PostgresTestDatabase db) : IClassFix
         Assert.Equal(2, stored.Version);
         Assert.Equal(Clip, stored.Source);
 
+        // Dispatched, not yet taken by a node: the queue's timeout applies, not the stall timeout.
+        var (past, future) = (DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.False(await Column<bool>(id, "attempt_started"));
+        Assert.DoesNotContain(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], startedCutoff: future, queuedCutoff: past, default), j => j.CorrelationId == id);
+        Assert.Single(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], startedCutoff: past, queuedCutoff: future, default), j => j.CorrelationId == id);
+
         var seenBefore = await Column<DateTime>(id, "last_seen_at");
         await using (var bus = await StartBus())
         {
             await Task.Delay(20);
             await bus.PublishAndWait(new StageHeartbeat(id, Stages.Transcoding, stored.Attempt, DateTimeOffset.UtcNow));
             Assert.True(await Column<DateTime>(id, "last_seen_at") > seenBefore);
-            Assert.Single(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], DateTimeOffset.UtcNow.AddMinutes(1), default), j => j.CorrelationId == id);
-            Assert.DoesNotContain(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], DateTimeOffset.UtcNow.AddMinutes(-1), default), j => j.CorrelationId == id);
+            Assert.True(await Column<bool>(id, "attempt_started"));
+            (past, future) = (DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+            Assert.Single(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], startedCutoff: future, queuedCutoff: past, default), j => j.CorrelationId == id);
+            Assert.DoesNotContain(await Jobs.SilentSinceAsync([Stages.Transcoding.Name], startedCutoff: past, queuedCutoff: future, default), j => j.CorrelationId == id);
 
             await bus.PublishAndWait(new StageFailed(id, Stages.Transcoding, stored.Attempt, "bad input", Permanent: true));
         }
