@@ -24,6 +24,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapJobsApi();
 app.MapProgressApi();
+app.MapStagesApi();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
 app.Run();

@@ -10,6 +10,7 @@ export class ApiError extends Error {
 }
 
 export const urls = {
+  stages: '/stages',
   upload: '/process',
   job: (id: string) => `/jobs/${encodeURIComponent(id)}`,
   command: (id: string, action: 'cancel' | 'retry') => `/jobs/${encodeURIComponent(id)}/${action}`,
@@ -42,6 +43,13 @@ export function problemMessage(status: number, body: string): { message: string;
 async function refusal(response: Response): Promise<ApiError> {
   const { message, jobId } = problemMessage(response.status, await response.text());
   return new ApiError(response.status, message, jobId);
+}
+
+/** The pipeline's stage names in order, from the server's stage table. */
+export async function fetchStages(): Promise<string[]> {
+  const response = await fetch(urls.stages, { headers: { Accept: 'application/json' } });
+  if (!response.ok) throw await refusal(response);
+  return ((await response.json()) as { name: string }[]).map(stage => stage.name);
 }
 
 export async function fetchJob(id: string): Promise<JobJson> {

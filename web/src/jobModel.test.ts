@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { applyEvent, applySnapshot, newJob, type Job, type JobJson } from './jobModel';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyEvent, applySnapshot, newJob, useStages, type Job, type JobJson } from './jobModel';
+
+// What GET /stages answers today.
+beforeAll(() => useStages(['uploading', 'transcoding', 'validation', 'packaging', 'storage']));
 
 const id = 'b7a3c4c0-0000-0000-0000-000000000001';
 const states = (job: Job) => job.stages.map(s => `${s.name}:${s.state}:${s.progress}`);

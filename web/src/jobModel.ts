@@ -1,8 +1,12 @@
 // A job as the page knows it, and how each Server-Sent Event changes it.
 // Fields the page does not know are ignored, so new ones on the wire (e.g. a retry's `run`) break nothing.
 
-/** The pipeline's stages in order (Vidline.Contracts.Stages). */
-export const STAGES = ['uploading', 'transcoding', 'validation', 'packaging', 'storage'] as const;
+/** The pipeline's stages in order, as the server's stage table names them (GET /stages); set once at start. */
+let stageNames: readonly string[] = [];
+
+export function useStages(names: readonly string[]): void {
+  stageNames = names;
+}
 export const STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
 export type Status = (typeof STATUSES)[number];
 export type StageState = 'waiting' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -62,7 +66,7 @@ export const isFinal = (status: string) => status === 'completed' || status === 
 export function newJob(id: string): Job {
   return {
     id, key: '', status: 'pending', stage: '', progress: 0, message: '', warnings: [],
-    stages: STAGES.map(name => ({ name, state: 'waiting', progress: 0 })),
+    stages: stageNames.map(name => ({ name, state: 'waiting', progress: 0 })),
   };
 }
 
@@ -147,7 +151,7 @@ export function applyEvent(job: Job, type: string, data: Payload): void {
 
 /** The stage is running (at `progress`, if known); the ones before it are done, the ones after it wait. */
 function enterStage(job: Job, stage: string, progress?: number): void {
-  const index = STAGES.indexOf(stage as (typeof STAGES)[number]);
+  const index = stageNames.indexOf(stage);
   if (index < 0) return;
   job.stages.forEach((s, i) => {
     if (i < index) Object.assign(s, { state: 'done', progress: 100 });

@@ -1,10 +1,12 @@
 // Vidline's page: wires the views to the router and the connection indicator.
 
 import './style.css';
+import { fetchStages } from './api';
 import { Dashboard } from './dashboard';
 import { byId } from './dom';
 import type { ConnectionState } from './eventStream';
 import { JobView } from './jobView';
+import { useStages } from './jobModel';
 import { onRoute, startRouter, type Route } from './router';
 import { startUploads } from './upload';
 
@@ -47,5 +49,7 @@ onRoute((route: Route) => {
   first = false;
 });
 
+// The stage bars follow the server's stage table; everything else waits for it.
+useStages(await fetchStages());
 startUploads();
 startRouter();
