@@ -34,6 +34,15 @@ service_env() {
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 }
 
+# service_addresses: ServiceAddresses__<name>=<url> for every service, so the gateway can answer the edge's /health
+# with each one's readiness (and find ingest-api's OpenAPI document).
+service_addresses() {
+    local name dir assembly port
+    while read -r name dir assembly port; do
+        printf 'ServiceAddresses__%s=http://127.0.0.1:%s\n' "$name" "$port"
+    done < <(services)
+}
+
 build() {
     [[ ${SKIP_BUILD:-0} == 1 ]] && return 0
     command -v dotnet >/dev/null || die "dotnet is not on PATH"
@@ -60,7 +69,9 @@ start_one() {
     (
         cd "$REPO_ROOT/$dir"
         service_env
-        exec setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1
+        # Names with a dash cannot be exported by bash; env(1) passes them.
+        mapfile -t addresses < <(service_addresses)
+        exec env "${addresses[@]}" "Service__Node=$name" setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1
     ) &
     echo $! >"$pidfile"
     log "started $name (pid $!) on http://127.0.0.1:$port"

@@ -7,7 +7,7 @@ using Vidline.StageWorker;
 var builder = WebApplication.CreateBuilder(args);
 
 // Configuration
-builder.AddServiceDefaults();
+builder.AddServiceDefaults("ingest-api");
 builder.AddVidlineDatabase();
 builder.AddVidlineMedia();
 builder.AddIngest();

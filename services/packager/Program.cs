@@ -6,7 +6,7 @@ using Vidline.StageWorker;
 var builder = WebApplication.CreateBuilder(args);
 
 // Configuration
-builder.AddServiceDefaults();
+builder.AddServiceDefaults("packager");
 builder.AddVidlineMedia();
 builder.AddStageWorker();
 

@@ -2,12 +2,14 @@ using MassTransit;
 using Vidline.ProgressGateway;
 using Vidline.ProgressGateway.Apis;
 using Vidline.ProgressGateway.Consumers;
+using Vidline.ProgressGateway.Operations;
 using Vidline.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
 builder.AddProgressGateway();
+builder.AddSystemHealth();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -25,6 +27,7 @@ app.UseStaticFiles();
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStagesApi();
+app.MapSystemHealth();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
 app.Run();

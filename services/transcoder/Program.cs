@@ -6,7 +6,7 @@ using Vidline.Transcoder;
 var builder = WebApplication.CreateBuilder(args);
 
 // Configuration
-builder.AddServiceDefaults();
+builder.AddServiceDefaults("transcoder");
 builder.AddVidlineMedia();
 builder.AddStageWorker();
 

@@ -7,7 +7,7 @@ using Vidline.Validator;
 var builder = WebApplication.CreateBuilder(args);
 
 // Configuration
-builder.AddServiceDefaults();
+builder.AddServiceDefaults("validator");
 builder.AddVidlineMedia();
 builder.AddStageWorker();
 builder.Services.Configure<QualityGateOptions>(builder.Configuration.GetSection("QualityGate"));

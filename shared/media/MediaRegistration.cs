@@ -29,6 +29,7 @@ public static class MediaRegistration
     {
         builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection("Storage"));
         builder.Services.AddSingleton<IMediaStore, FileSystemMediaStore>();
+        builder.Services.AddHealthChecks().AddCheck<StorageWritable>("storage", timeout: TimeSpan.FromSeconds(5));
         return builder;
     }
 }

@@ -32,6 +32,8 @@ public static class BusConfiguration
             x.SetKebabCaseEndpointNameFormatter();
             // MassTransit 8.4 reports anonymous usage to its vendor by default; Vidline calls no one.
             x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
+            // The bus's own health check is the readiness check for RabbitMQ.
+            x.ConfigureHealthCheckOptions(o => o.Name = "rabbitmq");
             register(x);
             x.UsingRabbitMq((context, cfg) =>
             {

@@ -23,6 +23,7 @@ public static class Database
             MaxPoolSize = builder.Configuration.GetValue("Database:MaxPoolSize", 30),
         };
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pooled.ConnectionString));
+        builder.Services.AddHealthChecks().AddCheck<PostgresReachable>("postgres", timeout: TimeSpan.FromSeconds(5));
         return builder;
     }
 

@@ -9,9 +9,13 @@ namespace Vidline.ServiceDefaults;
 
 public static class ServiceDefaults
 {
-    /// <summary>What every Vidline service has: problem+json errors without stack traces, snake_case JSON, health checks.</summary>
-    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// What every Vidline service has: its identity (<paramref name="serviceName"/> as in services/services.tsv),
+    /// problem+json errors without stack traces, snake_case JSON, health checks.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
+        builder.Services.AddSingleton(ServiceIdentity.For(serviceName, builder.Configuration));
         builder.Services.AddProblemDetails();
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -26,7 +30,7 @@ public static class ServiceDefaults
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health");
+        app.MapHealth();
         return app;
     }
 

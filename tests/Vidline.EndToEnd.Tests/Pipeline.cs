@@ -64,6 +64,8 @@ public sealed class Pipeline : IAsyncLifetime
             if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution first ({configuration}): {dll} is missing.");
             _services[service.Name] = new ServiceProcess(service.Name, directory, dll, FreePort(), environment, Path.Combine(StateDirectory, "logs"));
         }
+        // The gateway answers the edge's /health by asking every service's readiness at these addresses.
+        foreach (var (name, service) in _services) environment[$"ServiceAddresses__{name}"] = service.BaseUrl;
         // Phase by phase (ingest-api creates and migrates the database first); a phase's services start side by side.
         foreach (var phase in Manifest.Phases)
             await Task.WhenAll(phase.Select(service => _services[service.Name].StartAsync()));
@@ -85,12 +87,12 @@ public sealed class Pipeline : IAsyncLifetime
     }
 
     /// <summary>Another process of a service, as an operator scaling out would start it.</summary>
-    public async Task<ServiceProcess> StartAnotherAsync(string name)
+    public async Task<ServiceProcess> StartAnotherAsync(string name, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var first = _services[name];
         var another = first.Another(FreePort(), $"{name}-{_extraInstances.Count + 2}");
         _extraInstances.Add(another);
-        await another.StartAsync();
+        await another.StartAsync(overrides);
         return another;
     }
 

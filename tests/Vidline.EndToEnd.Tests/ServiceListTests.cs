@@ -58,6 +58,15 @@ public class ServiceListTests
         Assert.Equal(proxied.Select(s => s.Name).Order(), edge["depends_on"].Items().Order());
     }
 
+    [Fact]
+    public void The_compose_gateway_knows_every_services_address_for_the_edge_health()
+    {
+        var environment = Compose()["services"]["progress-gateway"]["environment"];
+        foreach (var service in _manifest.Services)
+            Assert.Equal($"http://{service.Name}:{service.Port}", environment.Text($"ServiceAddresses__{service.Name}"));
+        Assert.Equal(_manifest.Services.Count, environment.Entries().Count(e => e.Key.StartsWith("ServiceAddresses__")));
+    }
+
     private static YamlNode Compose()
     {
         using var reader = new StringReader(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));

@@ -29,6 +29,7 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(BaseUrl);
         foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Service__Node"] = name;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
         var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>What an operator relies on, through the real edge: health, readiness, metrics, the API description.</summary>
+public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
+{
+    private static readonly Dictionary<string, string[]> ReadinessChecks = new()
+    {
+        ["ingest-api"] = ["postgres", "rabbitmq", "storage"],
+        ["progress-gateway"] = ["postgres", "rabbitmq"],
+        ["transcoder"] = ["rabbitmq", "storage"],
+        ["validator"] = ["rabbitmq", "storage"],
+        ["packager"] = ["rabbitmq", "storage"],
+    };
+
+    [Fact]
+    public async Task Every_service_answers_health_as_json_with_its_name_and_version_and_readiness_with_its_checks()
+    {
+        using var http = new HttpClient();
+        foreach (var service in pipeline.Manifest.Services)
+        {
+            var baseUrl = pipeline[service.Name].BaseUrl;
+            var live = await http.GetFromJsonAsync<JsonElement>($"{baseUrl}/health");
+            Assert.Equal("healthy", live.GetProperty("status").GetString());
+            Assert.Equal(service.Name, live.GetProperty("service").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(live.GetProperty("version").GetString()));
+
+            var ready = await WaitForAsync(() => http.GetAsync($"{baseUrl}/health/ready"), HttpStatusCode.OK);
+            Assert.Equal(ReadinessChecks[service.Name], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+            Assert.All(ready.GetProperty("checks").EnumerateObject(), c => Assert.Equal("healthy", c.Value.GetProperty("status").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task The_edge_health_is_the_gateways_view_of_every_services_readiness()
+    {
+        var health = await WaitForAsync(() => pipeline.Edge.GetAsync("/health/ready"), HttpStatusCode.OK);
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.Equal("edge", health.GetProperty("service").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(health.GetProperty("version").GetString()));
+        var services = health.GetProperty("services");
+        Assert.Equal(pipeline.Manifest.Services.Select(s => s.Name).Order(), services.EnumerateObject().Select(s => s.Name).Order());
+        Assert.All(services.EnumerateObject(), s => Assert.Equal("healthy", s.Value.GetProperty("status").GetString()));
+
+        // A service going away: /health still answers (the edge is alive) but says degraded; /health/ready is 503.
+        pipeline["packager"].Kill();
+        try
+        {
+            var live = await pipeline.Edge.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            var view = await live.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("degraded", view.GetProperty("status").GetString());
+            Assert.Equal("unreachable", view.GetProperty("services").GetProperty("packager").GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await pipeline.Edge.GetAsync("/health/ready")).StatusCode);
+        }
+        finally
+        {
+            await pipeline["packager"].StartAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_reach_the_broker_or_write_to_storage_is_live_but_not_ready_and_says_why()
+    {
+        var blocked = Path.Combine(pipeline.StateDirectory, "not-a-folder");
+        await File.WriteAllTextAsync(blocked, "a file where the storage root should be");
+        var node = await pipeline.StartAnotherAsync("transcoder", new Dictionary<string, string>
+        {
+            ["RabbitMq__Port"] = "1",
+            ["Storage__Root"] = blocked,
+        });
+        try
+        {
+            using var http = new HttpClient();
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"{node.BaseUrl}/health")).StatusCode);
+            var ready = await http.GetAsync($"{node.BaseUrl}/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("unhealthy", body.GetProperty("status").GetString());
+            Assert.Equal(["rabbitmq", "storage"], body.GetProperty("failing").EnumerateArray().Select(f => f.GetString()).Order());
+            Assert.Contains(blocked, body.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString());
+        }
+        finally
+        {
+            node.Kill();
+        }
+    }
+
+    /// <summary>Polls until the answer has <paramref name="status"/> (services become ready shortly after they are live).</summary>
+    private async Task<JsonElement> WaitForAsync(Func<Task<HttpResponseMessage>> ask, HttpStatusCode status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await ask();
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == status) return JsonDocument.Parse(body).RootElement.Clone();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"still {(int)response.StatusCode}: {body}\n{pipeline.Logs()}");
+            await Task.Delay(500);
+        }
+    }
+}
