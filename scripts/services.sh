@@ -4,6 +4,7 @@
 #   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start phase by phase, wait for each /health
 #   scripts/services.sh stop     TERM, then KILL after 10 s
 #   scripts/services.sh status
+#   scripts/services.sh metrics  where to scrape each node's Prometheus metrics
 #
 # Logs: $VIDLINE_STATE/logs/<service>.log   pids: $VIDLINE_STATE/pids/<service>.pid
 set -euo pipefail
@@ -140,9 +141,18 @@ cmd_status() {
     done < <(services)
 }
 
+# The address of every node's Prometheus metrics (docs/operations.md has a scrape configuration).
+cmd_metrics() {
+    local name dir assembly port
+    while read -r name dir assembly port; do
+        printf '  %-17s http://127.0.0.1:%s/metrics\n' "$name" "$port"
+    done < <(services)
+}
+
 case "${1:-}" in
     start) cmd_start ;;
+    metrics) cmd_metrics ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

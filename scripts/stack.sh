@@ -32,6 +32,8 @@ banner() {
     cat <<EOF
 
 Vidline is up: web page http://localhost:$EDGE_PORT/  RabbitMQ UI http://localhost:$RABBIT_UI_PORT (guest/guest)  API: curl -F video=@clip.mp4 -F key=clip.mp4 http://localhost:$EDGE_PORT/process
+Health: http://localhost:$EDGE_PORT/health  Prometheus metrics (scrape config: docs/operations.md):
+$(bash "$SERVICES" metrics)
 
 EOF
 }

@@ -16,6 +16,7 @@ public sealed class GatewayStats(TimeProvider clock)
     public void RecordStored(int count)
     {
         if (count <= 0) return;
+        GatewayMetrics.EventsStored.Add(count);
         Interlocked.Add(ref _storedTotal, count);
         var second = clock.GetUtcNow().ToUnixTimeSeconds();
         lock (_gate)

@@ -40,6 +40,7 @@ public sealed class LiveFeed
             foreach (var job in filter.Jobs)
                 ImmutableInterlocked.AddOrUpdate(ref _byJob, job, _ => [subscription], (_, list) => list.Add(subscription));
         Interlocked.Increment(ref _count);
+        GatewayMetrics.SseClients.Add(1, GatewayMetrics.StreamTag(scope));
         return subscription;
     }
 
@@ -60,6 +61,7 @@ public sealed class LiveFeed
 
     private void Remove(Subscription subscription)
     {
+        GatewayMetrics.SseClients.Add(-1, GatewayMetrics.StreamTag(subscription.Scope));
         if (subscription.Filter.Jobs is null)
             ImmutableInterlocked.Update(ref _everyJob, list => list.Remove(subscription));
         else

@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Vidline.ServiceDefaults.Metrics;
 
 namespace Vidline.ServiceDefaults;
 
@@ -23,6 +25,7 @@ public static class ServiceDefaults
             o.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         });
         builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton(sp => new PrometheusExporter(ExportedMeters(sp.GetRequiredService<IMeterFactory>())));
         return builder;
     }
 
@@ -31,8 +34,18 @@ public static class ServiceDefaults
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealth();
+        // Created now, not at the first scrape, so nothing measured before it is lost.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType)).ExcludeFromDescription();
         return app;
     }
+
+    /// <summary>
+    /// Vidline's own meters (static, one per service area, named <c>Vidline.*</c>) and the meters this host created
+    /// (ASP.NET Core's request durations among them) — not another host's in the same process, as in tests.
+    /// </summary>
+    private static Func<Meter, bool> ExportedMeters(IMeterFactory hostMeters) =>
+        meter => meter.Scope == hostMeters || (meter.Scope is null && meter.Name.StartsWith("Vidline.", StringComparison.Ordinal));
 
     /// <summary>The JSON options the public API uses, for code that serialises outside minimal APIs (SSE data).</summary>
     public static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -61,6 +62,9 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             logger.LogInformation("Job {JobId} was cancelled; skipping {Stage}", jobId, Stage);
             return;
         }
+        if (context.GetRetryAttempt() == 0 && context.SentTime is { } sent) StageMetrics.QueueWait.Record(Math.Max(0, (DateTime.UtcNow - sent).TotalSeconds), StageMetrics.StageTag(Stage));
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "failed";
         using var registration = runtime.Running.Start(jobId, context.CancellationToken);
         var progress = new StageProgress(context, jobId, command.Run, Stage, runtime.Options.ProgressInterval);
         await using var heartbeats = new StageHeartbeats(context, new StageHeartbeat(jobId, Stage, attempt, default),
@@ -70,27 +74,35 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             await progress.ReportAsync(0, $"{Stage} started (attempt {attempt})", force: true, cancellationToken: registration.Token);
             var completed = await WorkAsync(command, progress, registration.Token);
             await context.Publish(completed, completed.GetType(), registration.Token);
+            outcome = "completed";
         }
         catch (OperationCanceledException) when (registration.JobCancelled)
         {
             logger.LogInformation("Job {JobId} cancelled during {Stage}; removing partial output", jobId, Stage);
+            outcome = "cancelled";
             await RemovePartialOutputAsync(command);
         }
         catch (Exception e) when (Permanent(e) is { } reason)
         {
             logger.LogWarning("Job {JobId} {Stage} failed permanently: {Reason}", jobId, Stage, reason);
+            outcome = "permanent_failure";
             await RemovePartialOutputAsync(command);
             await context.Publish(new StageFailed(jobId, Stage, attempt, reason, Permanent: true));
         }
         catch (IOException e) when (context.GetRetryAttempt() < runtime.Options.TransientRetries)
         {
             logger.LogWarning(e, "Job {JobId} {Stage}: transient fault, retrying", jobId, Stage);
+            outcome = "retried";
             throw; // the endpoint's retry policy runs the message again after a backoff
         }
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} {Stage} attempt {Attempt} failed", jobId, Stage, attempt);
             await context.Publish(new StageFailed(jobId, Stage, attempt, $"{Stage} failed: {e.Message}", Permanent: false));
+        }
+        finally
+        {
+            StageMetrics.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, StageMetrics.StageTag(Stage), new("outcome", outcome));
         }
     }
 

@@ -21,6 +21,8 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int ru
     public async Task ReportAsync(double progress, string message, ProgressDetails? details = null, bool force = false,
         CancellationToken cancellationToken = default)
     {
+        // Every ffmpeg report counts for the metric, not just the ones that pass the throttle.
+        if (details?.Speed is { } speed) StageMetrics.FfmpegSpeed.Record(speed, StageMetrics.StageTag(stage));
         var now = _clock.GetUtcNow();
         lock (_gate)
         {

@@ -89,6 +89,46 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         }
     }
 
+    [Fact]
+    public async Task Every_service_exposes_prometheus_metrics_and_a_job_shows_up_in_them()
+    {
+        using var http = new HttpClient();
+        using var allJobs = new HttpRequestMessage(HttpMethod.Get, "/progress/stream");
+        using var open = await pipeline.Edge.SendAsync(allJobs, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Contains("vidline_sse_clients{stream=\"all\"} 1", await MetricsAsync(http, "progress-gateway"));
+
+        var jobId = await pipeline.SubmitAsync(await pipeline.Clips.ClipAsync("metrics", 640, 360));
+        var events = await pipeline.StreamAsync(jobId);
+        Assert.Equal("completed", events[^1].Json.GetProperty("status").GetString());
+
+        var ingest = await MetricsAsync(http, "ingest-api");
+        Assert.Matches(@"(?m)^vidline_upload_bytes_total [1-9][0-9]*$", ingest);
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", ingest);
+
+        var transcoder = await MetricsAsync(http, "transcoder");
+        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"transcoding\"} 1", transcoder);
+        Assert.Contains("vidline_stage_queue_wait_seconds_count{stage=\"transcoding\"} 1", transcoder);
+        Assert.Matches(@"(?m)^vidline_ffmpeg_speed_count\{stage=""transcoding""\} [1-9]", transcoder);
+        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"validation\"} 1", await MetricsAsync(http, "validator"));
+        var packager = await MetricsAsync(http, "packager");
+        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"packaging\"} 1", packager);
+        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"storage\"} 1", packager);
+
+        var gateway = await MetricsAsync(http, "progress-gateway");
+        Assert.Matches(@"(?m)^vidline_jobs_status_changes_total\{status=""completed""\} [1-9]", gateway);
+        Assert.Matches(@"(?m)^vidline_progress_events_stored_total [1-9][0-9]*$", gateway);
+        Assert.Matches(@"(?m)^vidline_sse_replay_size_count\{stream=""job""\} [1-9]", gateway);
+        Assert.Contains("vidline_sse_clients{stream=\"job\"} 0", gateway);
+    }
+
+    private async Task<string> MetricsAsync(HttpClient http, string service)
+    {
+        using var response = await http.GetAsync($"{pipeline[service].BaseUrl}/metrics");
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync();
+    }
+
     /// <summary>Polls until the answer has <paramref name="status"/> (services become ready shortly after they are live).</summary>
     private async Task<JsonElement> WaitForAsync(Func<Task<HttpResponseMessage>> ask, HttpStatusCode status)
     {

@@ -67,6 +67,17 @@ public class ServiceListTests
         Assert.Equal(_manifest.Services.Count, environment.Entries().Count(e => e.Key.StartsWith("ServiceAddresses__")));
     }
 
+    [Fact]
+    public void The_prometheus_configuration_scrapes_every_listed_service_on_its_port()
+    {
+        using var reader = new StringReader(File.ReadAllText(Path.Combine(RepoRoot, "docs", "prometheus.yml")));
+        var config = new YamlNode(new DeserializerBuilder().Build().Deserialize<object>(reader), "docs/prometheus.yml");
+        var scraped = config["scrape_configs"].Items<object>().SelectMany(job => new YamlNode(job, "job")["static_configs"].Items<object>())
+            .Select(target => new YamlNode(target, "target"))
+            .ToDictionary(t => t["labels"].Text("service"), t => t["targets"].Items().Single());
+        Assert.Equal(_manifest.Services.ToDictionary(s => s.Name, s => $"127.0.0.1:{s.Port}").OrderBy(p => p.Key), scraped.OrderBy(p => p.Key));
+    }
+
     private static YamlNode Compose()
     {
         using var reader = new StringReader(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));
@@ -92,7 +103,9 @@ public class ServiceListTests
 
         public string Text(string key) => this[key].Value as string ?? throw new Xunit.Sdk.XunitException($"{Path}.{key} is not text");
 
-        public IEnumerable<string> Items() => (Value as IEnumerable<object> ?? throw new Xunit.Sdk.XunitException($"{Path} is not a list"))
-            .Select(item => (string)item);
+        public IEnumerable<string> Items() => Items<string>();
+
+        public IEnumerable<T> Items<T>() => (Value as IEnumerable<object> ?? throw new Xunit.Sdk.XunitException($"{Path} is not a list"))
+            .Select(item => (T)item);
     }
 }

@@ -101,7 +101,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             var percent = contentLength is > 0 ? Math.Min(99, 100.0 * bytes / contentLength.Value) : 0;
             _ = progress.ReportAsync(percent, $"received {bytes / (1024 * 1024)} MiB", cancellationToken: cancellationToken);
         });
-        await store.WriteAsync(StorageKeys.Source(jobId), body, reporter, cancellationToken);
+        IngestMetrics.UploadBytes.Add(await store.WriteAsync(StorageKeys.Source(jobId), body, reporter, cancellationToken));
     }
 
     private async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)

@@ -40,17 +40,26 @@ public sealed class EventStreamResult(
             await response.Body.FlushAsync(ct);
 
             var last = cursor;
-            while (true)
+            var replayed = 0;
+            try
             {
-                var page = await history.ReadAfterAsync(last, subscription.Filter, ReplayPage, ct);
-                foreach (var e in page)
+                while (true)
                 {
-                    await Write(response, SseFrame.For(e), ct);
-                    last = e.Id;
-                    if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
+                    var page = await history.ReadAfterAsync(last, subscription.Filter, ReplayPage, ct);
+                    replayed += page.Count;
+                    foreach (var e in page)
+                    {
+                        await Write(response, SseFrame.For(e), ct);
+                        last = e.Id;
+                        if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
+                    }
+                    await response.Body.FlushAsync(ct);
+                    if (page.Count < ReplayPage) break;
                 }
-                await response.Body.FlushAsync(ct);
-                if (page.Count < ReplayPage) break;
+            }
+            finally
+            {
+                GatewayMetrics.ReplaySize.Record(replayed, GatewayMetrics.StreamTag(subscription.Scope));
             }
 
             var heartbeat = TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
