@@ -42,6 +42,7 @@ public static class BusConfiguration
                     h.Username(options.Username);
                     h.Password(options.Password);
                 });
+                cfg.UseConsumeFilter(typeof(JobLogScopeFilter<>), context);
                 cfg.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400)));
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Vidline.ServiceDefaults.Metrics;
 
 namespace Vidline.ServiceDefaults;
@@ -18,6 +19,13 @@ public static class ServiceDefaults
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
         builder.Services.AddSingleton(ServiceIdentity.For(serviceName, builder.Configuration));
+        // One JSON object per line, with scopes: the job id (JobLogScope) and ASP.NET Core's RequestId/TraceId.
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
         builder.Services.AddProblemDetails();
         builder.Services.Configure<JsonOptions>(o =>
         {
@@ -33,6 +41,7 @@ public static class ServiceDefaults
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseJobLogScope();
         app.MapHealth();
         // Created now, not at the first scrape, so nothing measured before it is lost.
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();

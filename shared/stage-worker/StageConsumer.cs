@@ -102,7 +102,9 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         }
         finally
         {
-            StageMetrics.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, StageMetrics.StageTag(Stage), new("outcome", outcome));
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            StageMetrics.Duration.Record(seconds, StageMetrics.StageTag(Stage), new("outcome", outcome));
+            logger.LogInformation("Job {JobId} {Stage} attempt {Attempt}: {Outcome} in {Seconds:0.00} s", jobId, Stage, attempt, outcome, seconds);
         }
     }
 

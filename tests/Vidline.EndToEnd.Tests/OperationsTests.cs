@@ -67,9 +67,10 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
     {
         var blocked = Path.Combine(pipeline.StateDirectory, "not-a-folder");
         await File.WriteAllTextAsync(blocked, "a file where the storage root should be");
+        const string secret = "Sentinel-Secret-4711";
         var node = await pipeline.StartAnotherAsync("transcoder", new Dictionary<string, string>
         {
-            ["RabbitMq__Port"] = "1",
+            ["RabbitMq__Password"] = secret,
             ["Storage__Root"] = blocked,
         });
         try
@@ -82,6 +83,9 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
             Assert.Equal("unhealthy", body.GetProperty("status").GetString());
             Assert.Equal(["rabbitmq", "storage"], body.GetProperty("failing").EnumerateArray().Select(f => f.GetString()).Order());
             Assert.Contains(blocked, body.GetProperty("checks").GetProperty("storage").GetProperty("description").GetString());
+            // The refused login is logged, as JSON, without the password.
+            var log = await WaitForLogAsync(node, line => line.Contains("ACCESS_REFUSED"));
+            Assert.DoesNotContain(secret, log);
         }
         finally
         {
@@ -101,25 +105,81 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var events = await pipeline.StreamAsync(jobId);
         Assert.Equal("completed", events[^1].Json.GetProperty("status").GetString());
 
+        // Other tests of this class run jobs too: every series must have counted at least one.
         var ingest = await MetricsAsync(http, "ingest-api");
-        Assert.Matches(@"(?m)^vidline_upload_bytes_total [1-9][0-9]*$", ingest);
+        AssertCounted(ingest, "vidline_upload_bytes_total");
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", ingest);
 
         var transcoder = await MetricsAsync(http, "transcoder");
-        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"transcoding\"} 1", transcoder);
-        Assert.Contains("vidline_stage_queue_wait_seconds_count{stage=\"transcoding\"} 1", transcoder);
-        Assert.Matches(@"(?m)^vidline_ffmpeg_speed_count\{stage=""transcoding""\} [1-9]", transcoder);
-        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"validation\"} 1", await MetricsAsync(http, "validator"));
+        AssertCounted(transcoder, "vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"transcoding\"}");
+        AssertCounted(transcoder, "vidline_stage_queue_wait_seconds_count{stage=\"transcoding\"}");
+        AssertCounted(transcoder, "vidline_ffmpeg_speed_count{stage=\"transcoding\"}");
+        AssertCounted(await MetricsAsync(http, "validator"), "vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"validation\"}");
         var packager = await MetricsAsync(http, "packager");
-        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"packaging\"} 1", packager);
-        Assert.Contains("vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"storage\"} 1", packager);
+        AssertCounted(packager, "vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"packaging\"}");
+        AssertCounted(packager, "vidline_stage_duration_seconds_count{outcome=\"completed\",stage=\"storage\"}");
 
         var gateway = await MetricsAsync(http, "progress-gateway");
-        Assert.Matches(@"(?m)^vidline_jobs_status_changes_total\{status=""completed""\} [1-9]", gateway);
-        Assert.Matches(@"(?m)^vidline_progress_events_stored_total [1-9][0-9]*$", gateway);
-        Assert.Matches(@"(?m)^vidline_sse_replay_size_count\{stream=""job""\} [1-9]", gateway);
+        AssertCounted(gateway, "vidline_jobs_status_changes_total{status=\"completed\"}");
+        AssertCounted(gateway, "vidline_progress_events_stored_total");
+        AssertCounted(gateway, "vidline_sse_replay_size_count{stream=\"job\"}");
         Assert.Contains("vidline_sse_clients{stream=\"job\"} 0", gateway);
     }
+
+    private static void AssertCounted(string metrics, string series)
+    {
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " "));
+        Assert.True(line is not null && double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0,
+            $"{series} has counted nothing:\n{metrics}");
+    }
+
+    [Fact]
+    public async Task A_database_password_never_reaches_the_log_even_when_the_database_refuses_it()
+    {
+        const string secret = "Sentinel-Db-Secret-0815";
+        ServiceProcess? node = null;
+        var failed = await Assert.ThrowsAnyAsync<Exception>(async () => node = await pipeline.StartAnotherAsync("progress-gateway",
+            new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port=5432;Username=postgres;Password={secret};Database=x" }));
+        node?.Kill();
+        // The exception's message carries the node's log tail.
+        Assert.Contains("password authentication failed", failed.Message);
+        Assert.DoesNotContain(secret, failed.Message);
+    }
+
+    [Fact]
+    public async Task Logs_are_json_lines_and_every_stage_logs_the_job_id_as_a_scope()
+    {
+        var jobId = await pipeline.SubmitAsync(await pipeline.Clips.ClipAsync("logged", 320, 240));
+        await pipeline.WaitForStatusAsync(jobId, "completed");
+
+        foreach (var (service, stage) in new[] { ("transcoder", "transcoding"), ("validator", "validation"), ("packager", "storage") })
+        {
+            var lines = await WaitForLogLinesAsync(pipeline[service], line => line.Contains(jobId.ToString()) && line.Contains($"{stage} attempt"));
+            Assert.All(lines, line => Assert.StartsWith("{", line));
+            var entry = lines.Select(l => JsonDocument.Parse(l).RootElement)
+                .Single(e => e.GetProperty("Message").GetString()!.Contains($"{jobId} {stage} attempt"));
+            Assert.Contains("completed", entry.GetProperty("Message").GetString());
+            Assert.Equal("Information", entry.GetProperty("LogLevel").GetString());
+            Assert.Contains(entry.GetProperty("Scopes").EnumerateArray(),
+                scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("JobId", out var id) && id.GetString() == jobId.ToString());
+        }
+    }
+
+    /// <summary>A node's log lines, once one matches.</summary>
+    private static async Task<IReadOnlyList<string>> WaitForLogLinesAsync(ServiceProcess node, Func<string, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var lines = node.Tail(100_000).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            if (lines.Any(until)) return lines;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{node.Name} never logged the line:\n{string.Join('\n', lines.TakeLast(30))}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<string> WaitForLogAsync(ServiceProcess node, Func<string, bool> until) =>
+        string.Join('\n', await WaitForLogLinesAsync(node, until));
 
     private async Task<string> MetricsAsync(HttpClient http, string service)
     {

@@ -5,6 +5,7 @@ using Microsoft.Net.Http.Headers;
 using Vidline.Contracts;
 using Vidline.Media;
 using Vidline.Media.Storage;
+using Vidline.ServiceDefaults;
 using Vidline.StageWorker;
 
 namespace Vidline.IngestApi.Uploads;
@@ -25,6 +26,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
     public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken cancellationToken)
     {
+        using var jobScope = JobLogScope.Begin(logger, jobId);
         var boundary = BoundaryOf(request);
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = _options.MaxBytes };
         string? key = null, fileName = null;
