@@ -11,6 +11,7 @@ builder.AddServiceDefaults("ingest-api");
 builder.AddVidlineDatabase();
 builder.AddVidlineMedia();
 builder.AddIngest();
+builder.Services.AddOpenApi(); // /openapi/v1.json; the gateway merges it into the edge's /openapi.json
 
 // MassTransit: the VideoJob saga, persisted in PostgreSQL, and the owner of every job's files
 builder.AddVidlineBus(x => x.AddIngestMessaging());
@@ -22,6 +23,7 @@ await StageQueueTopology.DeclareAsync(app.Configuration);
 // Endpoints
 app.MapDefaultEndpoints();
 app.MapIngestApi();
+app.MapOpenApi();
 app.Run();
 
 public partial class Program;

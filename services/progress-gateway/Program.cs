@@ -10,6 +10,7 @@ builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
 builder.AddProgressGateway();
 builder.AddSystemHealth();
+builder.AddPublicApiDocument();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -28,6 +29,7 @@ app.MapJobsApi();
 app.MapProgressApi();
 app.MapStagesApi();
 app.MapSystemHealth();
+app.MapPublicApiDocument();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
 app.Run();

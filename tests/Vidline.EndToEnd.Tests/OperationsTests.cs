@@ -165,6 +165,29 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         }
     }
 
+    [Fact]
+    public async Task The_edge_serves_one_openapi_document_for_the_whole_public_api_and_a_reference_page()
+    {
+        var document = JsonDocument.Parse(await pipeline.Edge.GetStringAsync("/openapi.json")).RootElement;
+
+        Assert.Equal("Vidline public API", document.GetProperty("info").GetProperty("title").GetString());
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}")).Order();
+        Assert.Equal([
+            "GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream",
+            "POST /jobs/{id}/cancel", "POST /jobs/{id}/retry", "POST /process",
+        ], operations);
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        foreach (var schema in new[] { "ProblemDetails", "JobAccepted", "JobCommandReply", "JobView", "JobPage", "ProgressStats" })
+            Assert.True(schemas.TryGetProperty(schema, out _), $"no schema {schema}");
+
+        var page = await pipeline.Edge.GetAsync("/api");
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("fetch(\"/openapi.json\")", html);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html); // nothing from a CDN
+    }
+
     /// <summary>A node's log lines, once one matches.</summary>
     private static async Task<IReadOnlyList<string>> WaitForLogLinesAsync(ServiceProcess node, Func<string, bool> until)
     {

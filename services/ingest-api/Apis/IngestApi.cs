@@ -1,6 +1,7 @@
 using MassTransit;
 using Vidline.Contracts;
 using Vidline.IngestApi.Uploads;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.IngestApi.Apis;
 
@@ -9,10 +10,22 @@ public static class IngestApi
 {
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/process", Process).DisableAntiforgery();
+        app.MapPost("/process", Process).DisableAntiforgery()
+            .WithSummary("Submit a video")
+            .WithDescription("Streams the upload to storage and answers 202 once the file is in and ffprobe accepted it. " +
+                             "An Idempotency-Key header makes a repeated request answer with the job it created.")
+            .AddOpenApiOperationTransformer(UploadForm.DescribeAsync)
+            .Produces<JobAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
         var job = app.MapGroup("/jobs/{id}");
-        job.MapPost("/cancel", Cancel);
-        job.MapPost("/retry", Retry);
+        job.MapPost("/cancel", Cancel)
+            .WithSummary("Cancel a job").WithDescription("Stops the job's work and removes its files.")
+            .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone);
+        job.MapPost("/retry", Retry)
+            .WithSummary("Retry a failed job").WithDescription("Starts a new run at the stage that failed.")
+            .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone);
         return app;
     }
 
@@ -60,7 +73,7 @@ public static class IngestApi
         if (!Guid.TryParse(id, out var jobId)) return Problem(400, "Invalid job id", $"'{id}' is not a job id.");
         var answer = await saga.GetResponse<JobCommandAccepted, JobCommandRefused>(request(jobId), http.RequestAborted);
         if (answer.Is(out Response<JobCommandAccepted>? accepted))
-            return Results.Accepted($"/jobs/{jobId}", new { job_id = jobId, message = accepted.Message.Message });
+            return Results.Accepted($"/jobs/{jobId}", new JobCommandReply(jobId, accepted.Message.Message));
         answer.Is(out Response<JobCommandRefused>? refusal);
         var refused = refusal!.Message;
         return refused.Reason switch
@@ -72,7 +85,7 @@ public static class IngestApi
     }
 
     private static IResult Accepted(Guid jobId, string message) =>
-        Results.Accepted($"/jobs/{jobId}", new { job_id = jobId, message, status_url = $"/jobs/{jobId}", stream_url = $"/jobs/{jobId}/stream" });
+        Results.Accepted($"/jobs/{jobId}", new JobAccepted(jobId, message, $"/jobs/{jobId}", $"/jobs/{jobId}/stream"));
 
     private static IResult Problem(int status, string title, string detail, Guid? jobId = null) =>
         Results.Problem(statusCode: status, title: title, detail: detail,

@@ -1,5 +1,6 @@
 using Vidline.Contracts;
 using Vidline.ProgressGateway.Streaming;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Apis;
 
@@ -12,9 +13,18 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/jobs");
-        jobs.MapGet("/", List);
-        jobs.MapGet("/{id}", Get).ServesPageToBrowsers();
-        jobs.MapGet("/{id}/stream", Stream);
+        jobs.MapGet("/", List)
+            .WithSummary("List jobs").WithDescription("Newest first, a page at a time: pass next_cursor back as cursor.")
+            .Produces<JobPage>().ProducesProblems(StatusCodes.Status400BadRequest);
+        jobs.MapGet("/{id}", Get).ServesPageToBrowsers()
+            .WithSummary("A job's status, progress and result")
+            .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        jobs.MapGet("/{id}/stream", Stream)
+            .WithSummary("A job's events (Server-Sent Events)")
+            .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
+                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send.")
+            .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return app;
     }
 

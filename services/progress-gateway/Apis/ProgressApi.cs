@@ -1,7 +1,14 @@
 using Vidline.Contracts;
 using Vidline.ProgressGateway.Streaming;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Apis;
+
+/// <summary>GET /progress/stats.</summary>
+public sealed record ProgressStats(string InstanceId, ConnectedClients ConnectedClients, double EventsPerSecond, long EventsStoredTotal);
+
+/// <summary>SSE clients of this instance: all of them, on one job's stream, on the all-jobs stream.</summary>
+public sealed record ConnectedClients(int Total, int Job, int All);
 
 /// <summary>Every job's events on one connection, and this instance's counters.</summary>
 public static class ProgressApi
@@ -9,8 +16,13 @@ public static class ProgressApi
     public static IEndpointRouteBuilder MapProgressApi(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/progress");
-        progress.MapGet("/stream", Stream);
-        progress.MapGet("/stats", Stats);
+        progress.MapGet("/stream", Stream)
+            .WithSummary("Every job's events (Server-Sent Events)")
+            .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done.")
+            .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest);
+        progress.MapGet("/stats", Stats)
+            .WithSummary("This gateway instance's counters")
+            .Produces<ProgressStats>();
         return app;
     }
 
@@ -34,16 +46,9 @@ public static class ProgressApi
         return await streams.ForManyAsync(new EventFilter(jobIds, status), LastEventId.From(request), ct);
     }
 
-    private static IResult Stats(LiveFeed feed, GatewayStats stats) => TypedResults.Ok(new
-    {
-        instance_id = stats.InstanceId,
-        connected_clients = new
-        {
-            total = feed.Count,
-            job = feed.CountScope(EventStreams.JobScope),
-            all = feed.CountScope(EventStreams.AllScope),
-        },
-        events_per_second = stats.EventsPerSecond,
-        events_stored_total = stats.EventsStoredTotal,
-    });
+    private static IResult Stats(LiveFeed feed, GatewayStats stats) => TypedResults.Ok(new ProgressStats(
+        stats.InstanceId,
+        new ConnectedClients(feed.Count, feed.CountScope(EventStreams.JobScope), feed.CountScope(EventStreams.AllScope)),
+        stats.EventsPerSecond,
+        stats.EventsStoredTotal));
 }
