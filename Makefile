@@ -6,6 +6,7 @@ SHELL := /bin/bash
 
 help:
 	@echo "make run           start everything and follow the logs (Ctrl-C stops what it started)"
+	@echo "                   more processes of a stage: make run TRANSCODERS=3 VALIDATORS=2 (PACKAGERS=2)"
 	@echo "make run-detached  start everything in the background (alias: make up)"
 	@echo "make stop          stop services, edge, RabbitMQ and PostgreSQL"
 	@echo "make status        what is running"

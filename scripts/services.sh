@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the solution and runs the Vidline services (services/services.tsv) as background processes.
 #
-#   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start phase by phase, wait for each /health
+#   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start phase by phase, wait for each /health;
+#                                TRANSCODERS=3 VALIDATORS=2 PACKAGERS=2 start more processes of a stage
 #   scripts/services.sh stop     TERM, then KILL after 10 s
 #   scripts/services.sh status
 #   scripts/services.sh metrics  where to scrape each node's Prometheus metrics
@@ -16,14 +17,22 @@ HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"
 LOG_DIR="$VIDLINE_STATE/logs"
 PID_DIR="$VIDLINE_STATE/pids"
 
-# services [--where COLUMN=VALUE]: name, project folder, assembly and port (after <env>_PORT overrides) of each
-# service, space-separated, in start order.
+# services [--where COLUMN=VALUE]: node name, project folder, assembly and port (after <env>_PORT overrides) of each
+# process to run, space-separated, in start order. A service with a `scale` variable (TRANSCODERS=3) runs that many
+# nodes: <name>, <name>-2, ... on <port>, <port> + 100, ...
 services() {
-    local name dir assembly env port
-    while IFS=$'\t' read -r name dir assembly env; do
+    local name dir assembly env scale port count i
+    while IFS=$'\t' read -r name dir assembly env scale; do
         port="${env}_PORT"
-        printf '%s %s %s %s\n' "$name" "$dir" "$assembly" "${!port}"
-    done < <(manifest "$@" name project assembly env)
+        port=${!port}
+        count=1
+        [[ $scale == - ]] || count=${!scale:-1}
+        [[ $count =~ ^[0-9]+$ ]] && ((count >= 1 && count <= 20)) || die "$scale=$count: expected a number from 1 to 20"
+        for ((i = 1; i <= count; i++)); do
+            if ((i == 1)); then printf '%s %s %s %s\n' "$name" "$dir" "$assembly" "$port"
+            else printf '%s-%s %s %s %s\n' "$name" "$i" "$dir" "$assembly" "$((port + 100 * (i - 1)))"; fi
+        done
+    done < <(manifest "$@" name project assembly env scale)
 }
 
 service_env() {
@@ -95,6 +104,7 @@ wait_healthy() {
 }
 
 cmd_start() {
+    services >/dev/null # a bad TRANSCODERS=... stops here, not halfway through the start
     mkdir -p "$LOG_DIR" "$PID_DIR" "$VIDLINE_STORAGE"
     build
     local phase name dir assembly port failed=0
@@ -117,15 +127,18 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local name dir assembly port
-    while read -r name dir assembly port; do
-        local pidfile="$PID_DIR/$name.pid"
-        if pid_alive "$pidfile" "$assembly.dll"; then
-            stop_pid "$pidfile" "$name" 10 &
-        else
-            rm -f "$pidfile"
-        fi
-    done < <(services)
+    local name assembly pidfile
+    # Every node that was started, whatever TRANSCODERS etc. say now.
+    while IFS=$'\t' read -r name assembly; do
+        for pidfile in "$PID_DIR/$name.pid" "$PID_DIR/$name"-[0-9]*.pid; do
+            [[ -e $pidfile ]] || continue
+            if pid_alive "$pidfile" "$assembly.dll"; then
+                stop_pid "$pidfile" "$(basename "$pidfile" .pid)" 10 &
+            else
+                rm -f "$pidfile"
+            fi
+        done
+    done < <(manifest name assembly)
     wait
 }
 
@@ -143,10 +156,11 @@ cmd_status() {
 
 # The address of every node's Prometheus metrics (docs/operations.md has a scrape configuration).
 cmd_metrics() {
-    local name dir assembly port
+    local name dir assembly port nodes
+    nodes=$(services) # here, so a bad TRANSCODERS=... fails the command
     while read -r name dir assembly port; do
         printf '  %-17s http://127.0.0.1:%s/metrics\n' "$name" "$port"
-    done < <(services)
+    done <<<"$nodes"
 }
 
 case "${1:-}" in
@@ -154,5 +168,5 @@ case "${1:-}" in
     metrics) cmd_metrics ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -22,6 +22,7 @@ public static class EventPayloads
             ["message"] = e.Message,
             ["timestamp"] = e.Timestamp,
         };
+        if (e.Node is not null) payload["node"] = e.Node;
         // Details only where ffmpeg gave them: absent keys are clearer to a client than nulls.
         if (e.Details is { } d)
         {

@@ -9,8 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
 builder.AddProgressGateway();
-builder.AddSystemHealth();
-builder.AddPublicApiDocument();
+builder.AddGatewayOperations();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -28,8 +27,7 @@ app.UseStaticFiles();
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStagesApi();
-app.MapSystemHealth();
-app.MapPublicApiDocument();
+app.MapGatewayOperations();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
 app.Run();

@@ -50,7 +50,7 @@ public static class RefusalReasons
 public record StageStalled(Guid JobId, string Stage, int Attempt) : IJobMessage;
 
 /// <summary>A stage node is alive and working on <c>Attempt</c>: the saga's only signal of liveness.</summary>
-public record StageHeartbeat(Guid JobId, string Stage, int Attempt, DateTimeOffset Timestamp) : IJobMessage;
+public record StageHeartbeat(Guid JobId, string Stage, int Attempt, DateTimeOffset Timestamp, string? Node = null) : IJobMessage;
 
 /// <summary>Fanned out to every stage node: stop work on this job now and remove partial outputs.</summary>
 public record JobCancelled(Guid JobId) : IJobMessage;

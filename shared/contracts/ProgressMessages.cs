@@ -3,7 +3,7 @@ namespace Vidline.Contracts;
 // Events the progress-gateway stores and streams. EventId makes redelivery harmless; Run says which run of
 // the job the event belongs to (a retry starts a new run), so the gateway can tell stale news from new.
 
-/// <summary>A stage's progress within its own band, 0–100.</summary>
+/// <summary>A stage's progress within its own band, 0–100; <c>Node</c> is the process doing the work (e.g. <c>transcoder-2</c>).</summary>
 public record ProgressReported(
     Guid EventId,
     Guid JobId,
@@ -12,7 +12,8 @@ public record ProgressReported(
     double Progress,
     string Message,
     DateTimeOffset Timestamp,
-    ProgressDetails? Details = null) : IJobMessage;
+    ProgressDetails? Details = null,
+    string? Node = null) : IJobMessage;
 
 /// <summary>Live figures from ffmpeg, where the stage has them.</summary>
 public record ProgressDetails(

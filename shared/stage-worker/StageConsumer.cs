@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 using Vidline.Media;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.StageWorker;
 
@@ -27,8 +28,10 @@ public sealed class StageWorkOptions
 public sealed class PermanentStageFailure(string reason) : Exception(reason);
 
 /// <summary>What every stage consumer is given by the service it runs in.</summary>
-public sealed class StageRuntime(RunningJobs running, IOptions<StageWorkOptions> options, ILoggerFactory loggers)
+public sealed class StageRuntime(RunningJobs running, IOptions<StageWorkOptions> options, ILoggerFactory loggers, ServiceIdentity identity)
 {
+    /// <summary>This process, named in progress and heartbeats so an operator sees which node runs which job.</summary>
+    public string Node => identity.Node;
     public RunningJobs Running => running;
     public StageWorkOptions Options => options.Value;
     public ILogger Logger { get; } = loggers.CreateLogger("Vidline.StageWorker");
@@ -66,8 +69,8 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         var started = Stopwatch.GetTimestamp();
         var outcome = "failed";
         using var registration = runtime.Running.Start(jobId, context.CancellationToken);
-        var progress = new StageProgress(context, jobId, command.Run, Stage, runtime.Options.ProgressInterval);
-        await using var heartbeats = new StageHeartbeats(context, new StageHeartbeat(jobId, Stage, attempt, default),
+        var progress = new StageProgress(context, jobId, command.Run, Stage, runtime.Options.ProgressInterval, node: runtime.Node);
+        await using var heartbeats = new StageHeartbeats(context, new StageHeartbeat(jobId, Stage, attempt, default, runtime.Node),
             runtime.Options.HeartbeatInterval, logger, registration.Token);
         try
         {

@@ -8,7 +8,8 @@ namespace Vidline.StageWorker;
 /// (ffmpeg reports many times a second; browsers need about two updates a second).
 /// The first and the final report always go out.
 /// </summary>
-public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int run, string stage, TimeSpan minInterval, TimeProvider? clock = null)
+public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int run, string stage, TimeSpan minInterval, TimeProvider? clock = null,
+    string? node = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new(); // parallel work (the validator's renditions) reports from several threads
@@ -31,7 +32,7 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int ru
             _lastProgress = Math.Max(_lastProgress, progress);
         }
         await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, run, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
-            message, now, details), cancellationToken);
+            message, now, details, node), cancellationToken);
     }
 
     public Task WarnAsync(string message, CancellationToken cancellationToken = default) =>

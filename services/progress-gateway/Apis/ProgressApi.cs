@@ -1,11 +1,14 @@
 using Vidline.Contracts;
+using Vidline.ProgressGateway.Operations;
 using Vidline.ProgressGateway.Streaming;
 using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Apis;
 
 /// <summary>GET /progress/stats.</summary>
-public sealed record ProgressStats(string InstanceId, ConnectedClients ConnectedClients, double EventsPerSecond, long EventsStoredTotal);
+/// <param name="Running">The jobs being worked on and the node working on each (the same on every instance).</param>
+public sealed record ProgressStats(string InstanceId, ConnectedClients ConnectedClients, double EventsPerSecond, long EventsStoredTotal,
+    IReadOnlyList<RunningJob> Running);
 
 /// <summary>SSE clients of this instance: all of them, on one job's stream, on the all-jobs stream.</summary>
 public sealed record ConnectedClients(int Total, int Job, int All);
@@ -46,9 +49,11 @@ public static class ProgressApi
         return await streams.ForManyAsync(new EventFilter(jobIds, status), LastEventId.From(request), ct);
     }
 
-    private static IResult Stats(LiveFeed feed, GatewayStats stats) => TypedResults.Ok(new ProgressStats(
-        stats.InstanceId,
-        new ConnectedClients(feed.Count, feed.CountScope(EventStreams.JobScope), feed.CountScope(EventStreams.AllScope)),
-        stats.EventsPerSecond,
-        stats.EventsStoredTotal));
+    private static async Task<IResult> Stats(LiveFeed feed, GatewayStats stats, WorkingNodes nodes, CancellationToken ct) =>
+        TypedResults.Ok(new ProgressStats(
+            stats.InstanceId,
+            new ConnectedClients(feed.Count, feed.CountScope(EventStreams.JobScope), feed.CountScope(EventStreams.AllScope)),
+            stats.EventsPerSecond,
+            stats.EventsStoredTotal,
+            await nodes.ListAsync(ct)));
 }

@@ -80,7 +80,7 @@ public sealed class PublicApiDocument(IServiceProvider services, IHttpClientFact
 public static class PublicApiEndpoints
 {
     /// <summary><c>/openapi.json</c> (the whole public API) and <c>/api</c> (a page that reads it), both through the edge.</summary>
-    public static IEndpointRouteBuilder MapPublicApiDocument(this IEndpointRouteBuilder app)
+    internal static IEndpointRouteBuilder MapPublicApiDocument(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi(); // this service's own part, at PublicApiDocument.ServiceDocumentPath
         app.MapGet("/openapi.json", async (PublicApiDocument document, CancellationToken ct) =>
@@ -98,14 +98,6 @@ public static class PublicApiEndpoints
         var page = ReadReferencePage();
         app.MapGet("/api", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
         return app;
-    }
-
-    public static IHostApplicationBuilder AddPublicApiDocument(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOpenApi();
-        builder.Services.AddHttpClient(nameof(PublicApiDocument));
-        builder.Services.AddSingleton<PublicApiDocument>();
-        return builder;
     }
 
     private static string ReadReferencePage()

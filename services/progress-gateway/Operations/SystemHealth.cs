@@ -43,30 +43,3 @@ public sealed class SystemHealth(IHttpClientFactory clients, ServiceAddresses ad
     }
 }
 
-public static class SystemHealthApi
-{
-    /// <summary>
-    /// The edge's <c>/health</c> (always 200 while the gateway answers; <c>status</c> says whether every service is ready)
-    /// and <c>/health/ready</c> (503 unless every service is ready). The edge maps its paths to these.
-    /// </summary>
-    public static IEndpointRouteBuilder MapSystemHealth(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/health/system", async (SystemHealth health, CancellationToken ct) => TypedResults.Ok(await health.CheckAsync(ct)))
-            .ExcludeFromDescription();
-        app.MapGet("/health/system/ready", async (SystemHealth health, CancellationToken ct) =>
-        {
-            var reply = await health.CheckAsync(ct);
-            return Results.Json(reply, Defaults.ApiJson,
-                statusCode: reply.Status == HealthEndpoints.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).ExcludeFromDescription();
-        return app;
-    }
-
-    public static IHostApplicationBuilder AddSystemHealth(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton(ServiceAddresses.From(builder.Configuration));
-        builder.Services.AddHttpClient(nameof(SystemHealth));
-        builder.Services.AddSingleton<SystemHealth>();
-        return builder;
-    }
-}
