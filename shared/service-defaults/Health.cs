@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +35,9 @@ public static class HealthEndpoints
     public const string Healthy = "healthy";
     public const string Unhealthy = "unhealthy";
 
+    /// <summary>The API's JSON, readable on a terminal: a version's "+" stays "+" (this is never embedded in HTML).</summary>
+    private static readonly JsonSerializerOptions ReplyJson = new(ServiceDefaults.ApiJson) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
@@ -60,7 +64,7 @@ public static class HealthEndpoints
         var reply = new HealthReply(failing.Count == 0 ? Healthy : Unhealthy, identity.Name, identity.Version, identity.Node,
             checks.Count == 0 ? null : checks, failing.Count == 0 ? null : failing);
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(reply, ServiceDefaults.ApiJson));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(reply, ReplyJson));
     }
 
     private static string Name(HealthStatus status) => status switch

@@ -19,8 +19,7 @@ public static class JobLogScope
     /// <summary>The request id the edge gives each request (nginx's <c>$request_id</c>), to match its access log.</summary>
     public const string EdgeRequestHeader = "X-Request-ID";
 
-    public static IDisposable? Begin(ILogger logger, Guid jobId) =>
-        logger.BeginScope(new Dictionary<string, object> { [JobId] = jobId });
+    public static IDisposable? Begin(ILogger logger, Guid jobId) => logger.BeginScope(new LogScope([new(JobId, jobId)]));
 
     /// <summary>HTTP: the route's job id and the edge's request id (ASP.NET Core adds its own RequestId and TraceId).</summary>
     public static IApplicationBuilder UseJobLogScope(this IApplicationBuilder app)
@@ -28,12 +27,25 @@ public static class JobLogScope
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Vidline.Http");
         return app.Use(async (context, next) =>
         {
-            var scope = new Dictionary<string, object>();
-            if (context.GetRouteValue("id") is string id && Guid.TryParse(id, out var jobId)) scope[JobId] = jobId;
-            if (context.Request.Headers[EdgeRequestHeader].ToString() is { Length: > 0 } edgeRequest) scope["EdgeRequestId"] = edgeRequest;
-            using (scope.Count > 0 ? logger.BeginScope(scope) : null) await next(context);
+            var scope = new List<KeyValuePair<string, object?>>();
+            if (context.GetRouteValue("id") is string id && Guid.TryParse(id, out var jobId)) scope.Add(new(JobId, jobId));
+            if (context.Request.Headers[EdgeRequestHeader].ToString() is { Length: > 0 } edgeRequest) scope.Add(new("EdgeRequestId", edgeRequest));
+            using (scope.Count > 0 ? logger.BeginScope(new LogScope(scope)) : null) await next(context);
         });
     }
+}
+
+/// <summary>
+/// Named values for a log scope. The JSON console formatter writes each pair as a property of the scope and
+/// <see cref="ToString"/> as its <c>Message</c> (a plain dictionary would print its type name there).
+/// </summary>
+public sealed class LogScope(IReadOnlyList<KeyValuePair<string, object?>> values) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => values.Count;
+    public KeyValuePair<string, object?> this[int index] => values[index];
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => values.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    public override string ToString() => string.Join(" ", values.Select(v => $"{v.Key}:{v.Value}"));
 }
 
 /// <summary>A consume filter: every message about a job is consumed inside the job's log scope.</summary>

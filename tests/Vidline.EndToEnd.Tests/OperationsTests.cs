@@ -27,6 +27,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
             Assert.Equal("healthy", live.GetProperty("status").GetString());
             Assert.Equal(service.Name, live.GetProperty("service").GetString());
             Assert.False(string.IsNullOrWhiteSpace(live.GetProperty("version").GetString()));
+            Assert.DoesNotContain("\\u", await http.GetStringAsync($"{baseUrl}/health")); // readable as it is: 1.0.0+abc, not \u002B
 
             var ready = await WaitForAsync(() => http.GetAsync($"{baseUrl}/health/ready"), HttpStatusCode.OK);
             Assert.Equal(ReadinessChecks[service.Name], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
@@ -124,6 +125,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         AssertCounted(gateway, "vidline_progress_events_stored_total");
         AssertCounted(gateway, "vidline_sse_replay_size_count{stream=\"job\"}");
         Assert.Contains("vidline_sse_clients{stream=\"job\"} 0", gateway);
+        Assert.Equal(HttpStatusCode.Forbidden, (await pipeline.Edge.GetAsync("/metrics")).StatusCode); // internal, per node
     }
 
     private static void AssertCounted(string metrics, string series)
@@ -160,8 +162,9 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
                 .Single(e => e.GetProperty("Message").GetString()!.Contains($"{jobId} {stage} attempt"));
             Assert.Contains("completed", entry.GetProperty("Message").GetString());
             Assert.Equal("Information", entry.GetProperty("LogLevel").GetString());
-            Assert.Contains(entry.GetProperty("Scopes").EnumerateArray(),
-                scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("JobId", out var id) && id.GetString() == jobId.ToString());
+            Assert.Contains(entry.GetProperty("Scopes").EnumerateArray(), scope => scope.ValueKind == JsonValueKind.Object
+                && scope.TryGetProperty("JobId", out var id) && id.GetString() == jobId.ToString()
+                && scope.GetProperty("Message").GetString() == $"JobId:{jobId}");
         }
     }
 
