@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Playwright;
 
 namespace Vidline.EndToEnd.Tests;
 
@@ -189,6 +190,29 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("fetch(\"/openapi.json\")", html);
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html); // nothing from a CDN
+    }
+
+    [Fact]
+    public async Task The_reference_page_renders_every_operation_in_a_browser_with_nothing_from_elsewhere()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
+        var page = await browser.NewPageAsync();
+        var edge = $"http://127.0.0.1:{pipeline.EdgePort}/";
+        var elsewhere = new List<string>();
+        page.Request += (_, request) => { if (!request.Url.StartsWith(edge)) elsewhere.Add(request.Url); };
+
+        await page.GotoAsync(edge + "api");
+
+        await Assertions.Expect(page.Locator("section.op")).ToHaveCountAsync(8);
+        await Assertions.Expect(page.Locator("#title")).ToContainTextAsync("Vidline public API");
+        var upload = page.Locator("section.op", new() { HasText = "Submit a video" });
+        await Assertions.Expect(upload.Locator("td", new() { HasText = "multipart/form-data" })).ToBeVisibleAsync();
+        await Assertions.Expect(upload.Locator(".problem", new() { HasText = "422" })).ToBeVisibleAsync();
+        Assert.Empty(elsewhere);
     }
 
     /// <summary>A node's log lines, once one matches.</summary>
