@@ -178,7 +178,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         var operations = document.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}")).Order();
         Assert.Equal([
-            "GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream",
+            "GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream", "GET /stages",
             "POST /jobs/{id}/cancel", "POST /jobs/{id}/retry", "POST /process",
         ], operations);
         var schemas = document.GetProperty("components").GetProperty("schemas");
@@ -207,7 +207,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
         await page.GotoAsync(edge + "api");
 
-        await Assertions.Expect(page.Locator("section.op")).ToHaveCountAsync(8);
+        await Assertions.Expect(page.Locator("section.op")).ToHaveCountAsync(9);
         await Assertions.Expect(page.Locator("#title")).ToContainTextAsync("Vidline public API");
         var upload = page.Locator("section.op", new() { HasText = "Submit a video" });
         await Assertions.Expect(upload.Locator("td", new() { HasText = "multipart/form-data" })).ToBeVisibleAsync();
