@@ -74,7 +74,8 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             runtime.Options.HeartbeatInterval, logger, registration.Token);
         try
         {
-            await progress.ReportAsync(0, $"{Stage} started (attempt {attempt})", force: true, cancellationToken: registration.Token);
+            await progress.ReportAsync(0, command.Run > 1 ? $"{Stage} started (run {command.Run})" : $"{Stage} started",
+                force: true, cancellationToken: registration.Token);
             var completed = await WorkAsync(command, progress, registration.Token);
             await context.Publish(completed, completed.GetType(), registration.Token);
             outcome = "completed";

@@ -178,7 +178,7 @@ export function describeEvent(type: string, data: Payload): string {
   const stage = str(data.stage);
   switch (type) {
     case 'progress': return `${stage}: ${str(data.message) ?? ''} (${num(data.progress)?.toFixed(1) ?? '?'}%)`;
-    case 'stage': return `${str(data.status)} → ${stage}${num(data.attempt) ? ` (attempt ${num(data.attempt)})` : ''}`;
+    case 'stage': return `${str(data.status)} → ${stage}${(num(data.run) ?? 1) > 1 ? ` (run ${num(data.run)})` : ''}`;
     case 'warning': return `warning in ${stage}: ${str(data.message) ?? ''}`;
     case 'done': return `${str(data.status)}${str(data.error_message) ? `: ${str(data.error_message)}` : ''}`;
     default: return type;

@@ -138,7 +138,8 @@ export class JobView {
     this.renderTranscoding(job);
     this.renderStages(job);
     this.renderElapsed();
-    byId('job-attempt').textContent = job.attempt ? `${job.attempt}${job.run && job.run > 1 ? ` (run ${job.run})` : ''}` : '—';
+    // Attempt numbers every dispatch of the job (the saga's counter); a person follows the run: 1, then one per retry.
+    byId('job-run').textContent = job.run ? (job.run > 1 ? `${job.run} (retried)` : '1') : '—';
     byId('job-priority').textContent = job.priority !== undefined ? String(job.priority) : '—';
     byId('job-created').textContent = job.createdAt ? new Date(job.createdAt).toLocaleString() : '—';
 
