@@ -44,7 +44,13 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"{name} exited with {_process.ExitCode}:\n{Tail()}");
+            if (_process.HasExited)
+            {
+                // The parameterless wait also waits until the output readers have drained: without it the log's
+                // last lines (often the reason the process died) may not be written yet.
+                _process.WaitForExit();
+                throw new InvalidOperationException($"{name} exited with {_process.ExitCode}:\n{Tail()}");
+            }
             try
             {
                 if ((await http.GetAsync($"{BaseUrl}/health")).IsSuccessStatusCode) return;
