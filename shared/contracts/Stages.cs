@@ -39,8 +39,6 @@ public static class Stages
 
     public static PipelineStage? Find(string? name) => InOrder.FirstOrDefault(s => s.Name == name);
 
-    public static bool IsKnown(string? name) => Find(name) is not null;
-
     /// <summary>The stage whose command is <paramref name="command"/>.</summary>
     public static PipelineStage StartedBy(Type command) =>
         InOrder.FirstOrDefault(s => s.Command == command) ?? throw new ArgumentException($"{command.Name} starts no stage.", nameof(command));

@@ -16,9 +16,6 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int ru
     private DateTimeOffset _lastSent = DateTimeOffset.MinValue;
     private double _lastProgress = -1;
 
-    public Guid JobId => jobId;
-    public string Stage => stage;
-
     public async Task ReportAsync(double progress, string message, ProgressDetails? details = null, bool force = false,
         CancellationToken cancellationToken = default)
     {
