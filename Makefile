@@ -2,7 +2,7 @@
 # State (databases, broker, logs, storage) lives in $(VIDLINE_STATE), default .run/ (git-ignored).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run run-detached up stop status test bench clean clean-state
+.PHONY: help run run-detached up stop status errors requeue test bench clean clean-state
 
 help:
 	@echo "make run           start everything and follow the logs (Ctrl-C stops what it started)"
@@ -10,6 +10,8 @@ help:
 	@echo "make run-detached  start everything in the background (alias: make up)"
 	@echo "make stop          stop services, edge, RabbitMQ and PostgreSQL"
 	@echo "make status        what is running"
+	@echo "make errors        every _error queue holding messages, with the first one's reason"
+	@echo "make requeue QUEUE=video-job_error   move a _error queue's messages back to their queue (docs/reliability.md)"
 	@echo "make test          start RabbitMQ + PostgreSQL if needed, dotnet test"
 	@echo "make bench         run bench/run.sh"
 	@echo "make clean         dotnet clean, test results; make clean-state also wipes .run/"
@@ -25,6 +27,12 @@ stop:
 
 status:
 	@bash scripts/infra.sh status
+
+errors:
+	@bash scripts/queues.sh errors
+
+requeue:
+	@bash scripts/queues.sh requeue "$(QUEUE)"
 
 test:
 	@bash scripts/stack.sh test

@@ -85,9 +85,16 @@ rabbit_ours_running() {
 
 rabbit_ready() { port_open "$AMQP_PORT" && curl -fsS -o /dev/null -u guest:guest "http://127.0.0.1:$RABBIT_UI_PORT/api/overview"; }
 
+# The management UI and API, and the shovel that scripts/queues.sh uses to move messages back from _error queues.
+RABBIT_PLUGINS=(rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management)
+
 rabbit_up() {
     if rabbit_ready; then
-        if rabbit_ours_running; then log "rabbitmq already running (pid $(cat "$RABBIT_DIR/rabbit.pid"))"
+        if rabbit_ours_running; then
+            log "rabbitmq already running (pid $(cat "$RABBIT_DIR/rabbit.pid"))"
+            # A broker started by an older checkout may lack a plugin this one needs.
+            grep -q rabbitmq_shovel_management "$RABBIT_DIR/enabled_plugins" 2>/dev/null ||
+                (rabbit_env && rabbitmq-plugins -q enable "${RABBIT_PLUGINS[@]}" >/dev/null)
         else log "rabbitmq: something already serves 127.0.0.1:$AMQP_PORT and :$RABBIT_UI_PORT (not ours); using it"; fi
         return 0
     fi
@@ -106,7 +113,7 @@ EOF
         rabbit_env
         if ! pid_alive "$RABBIT_DIR/rabbit.pid"; then
             rm -f "$RABBITMQ_PID_FILE" # stale pid file from a killed run
-            rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+            rabbitmq-plugins enable --offline "${RABBIT_PLUGINS[@]}" >/dev/null
             log "starting rabbitmq (state $RABBIT_DIR)"
             setsid rabbitmq-server -detached </dev/null >>"$RABBIT_DIR/log/startup.log" 2>&1
         else

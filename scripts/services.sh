@@ -103,10 +103,23 @@ wait_healthy() {
     return 1
 }
 
+any_running() {
+    local name assembly pidfile
+    while IFS=$'\t' read -r name assembly; do
+        for pidfile in "$PID_DIR/$name.pid" "$PID_DIR/$name"-[0-9]*.pid; do
+            [[ -e $pidfile ]] && pid_alive "$pidfile" "$assembly.dll" && return 0
+        done
+    done < <(manifest name assembly)
+    return 1
+}
+
 cmd_start() {
     services >/dev/null # a bad TRANSCODERS=... stops here, not halfway through the start
     mkdir -p "$LOG_DIR" "$PID_DIR" "$VIDLINE_STORAGE"
     build
+    # A broker that ran an older Vidline may hold classic queues that are quorum queues now: convert them before a
+    # service declares them, and only while no node runs (the conversion moves messages past their consumers).
+    if ! any_running; then VHOST=/ bash "$REPO_ROOT/scripts/queues.sh" upgrade; fi
     local phase name dir assembly port failed=0
     # The services of a phase start together; the next phase starts when they are all healthy.
     for phase in $(phases); do

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
+using Vidline.ServiceDefaults;
 using Vidline.StageWorker;
 
 namespace Vidline.IngestApi;
@@ -33,6 +34,7 @@ public static class IngestServices
     public static void AddIngestMessaging(this IBusRegistrationConfigurator bus)
     {
         bus.AddSagaStateMachine<VideoJobStateMachine, VideoJobState>(typeof(VideoJobSagaDefinition)).PostgresRepository();
-        bus.AddConsumer<JobFiles>();
+        bus.AddConsumer<JobFiles>().Endpoint(e => e.Name = JobFiles.Queue);
+        bus.AddQuorumQueues(VideoJobSagaDefinition.Queue, JobFiles.Queue);
     }
 }

@@ -18,6 +18,7 @@ builder.AddVidlineBus(x =>
     x.AddConsumer<JobStatusChangedConsumer, JobStatusChangedConsumerDefinition>();
     x.AddConsumer<WarningReportedConsumer, WarningReportedConsumerDefinition>();
     x.AddConsumer<JobExpiredConsumer, JobExpiredConsumerDefinition>();
+    x.AddQuorumQueues(GatewayEndpoint.Name);
 });
 
 var app = builder.Build();

@@ -41,6 +41,9 @@ public static class BusConfiguration
                 {
                     h.Username(options.Username);
                     h.Password(options.Password);
+                    // A publish or send completes only once the broker has taken responsibility for the message
+                    // (MassTransit's default, stated because the outbox and the stages rely on it).
+                    h.PublisherConfirmation = true;
                 });
                 cfg.UseConsumeFilter(typeof(JobLogScopeFilter<>), context);
                 cfg.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400)));
@@ -50,4 +53,16 @@ public static class BusConfiguration
         });
         return builder;
     }
+
+    /// <summary>
+    /// Makes <paramref name="queues"/> quorum queues: the durable queues that every process of a service shares and
+    /// whose messages must outlive any process and a broker restart (replicated in a cluster, written to disk before
+    /// they are confirmed). The stage queues stay classic durable queues because RabbitMQ 3.10's quorum queues have
+    /// no priorities (docs/reliability.md); per-process temporary queues stay classic because they die with their process.
+    /// </summary>
+    public static void AddQuorumQueues(this IBusRegistrationConfigurator bus, params string[] queues) =>
+        bus.AddConfigureEndpointsCallback((name, endpoint) =>
+        {
+            if (queues.Contains(name) && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SetQuorumQueue();
+        });
 }

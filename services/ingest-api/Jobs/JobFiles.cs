@@ -11,6 +11,8 @@ namespace Vidline.IngestApi.Jobs;
 /// </summary>
 public sealed class JobFiles(IMediaStore store) : IConsumer<JobCancelled>, IConsumer<JobExpired>
 {
+    public const string Queue = "job-files";
+
     public Task Consume(ConsumeContext<JobCancelled> context) => DeleteAsync(context.Message.JobId, context.CancellationToken);
 
     public Task Consume(ConsumeContext<JobExpired> context) => DeleteAsync(context.Message.JobId, context.CancellationToken);

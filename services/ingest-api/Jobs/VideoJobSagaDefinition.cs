@@ -5,9 +5,11 @@ namespace Vidline.IngestApi.Jobs;
 /// <summary>The saga's endpoint: messages for one job are serialised by the row lock, different jobs run in parallel.</summary>
 public sealed class VideoJobSagaDefinition : SagaDefinition<VideoJobState>
 {
+    public const string Queue = "video-job";
+
     public VideoJobSagaDefinition()
     {
-        EndpointName = "video-job";
+        EndpointName = Queue;
         ConcurrentMessageLimit = 16;
     }
 
