@@ -10,6 +10,7 @@ public static class GatewayServices
         var services = builder.Services;
         services.Configure<SseOptions>(builder.Configuration.GetSection("Sse"));
 
+        services.AddExceptionHandler<DatabaseUnavailable>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();
         services.AddSingleton<EventLog>();

@@ -18,6 +18,8 @@ builder.AddVidlineBus(x =>
     x.AddConsumer<JobStatusChangedConsumer, JobStatusChangedConsumerDefinition>();
     x.AddConsumer<WarningReportedConsumer, WarningReportedConsumerDefinition>();
     x.AddConsumer<JobExpiredConsumer, JobExpiredConsumerDefinition>();
+    // While PostgreSQL is away, events wait unacknowledged in the queue and are stored once it is back.
+    x.AddConfigureEndpointsCallback((_, endpoint) => endpoint.UseDatabaseOutageRetry());
 });
 
 var app = builder.Build();

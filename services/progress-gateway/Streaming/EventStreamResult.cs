@@ -17,7 +17,11 @@ public sealed class EventStreamResult(
     SseOptions options,
     int? endsRun) : IResult
 {
-    private const int ReplayPage = 1000;
+    // Small pages: a replay's memory is one page per stream, however far behind the client is.
+    private const int ReplayPage = 200;
+
+    // Dropped once written, so a long-lived stream does not keep its snapshots alive.
+    private IReadOnlyList<SseFrame>? _prelude = prelude;
 
     public async Task ExecuteAsync(HttpContext http)
     {
@@ -36,7 +40,8 @@ public sealed class EventStreamResult(
         try
         {
             await Write(response, new SseFrame(RetryMilliseconds: options.RetryMilliseconds), ct);
-            foreach (var frame in prelude) await Write(response, frame, ct);
+            foreach (var frame in _prelude!) await Write(response, frame, ct);
+            _prelude = null;
             await response.Body.FlushAsync(ct);
 
             var last = cursor;

@@ -1,15 +1,23 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 
 namespace Vidline.ProgressGateway.Streaming;
 
-/// <summary>Opens the two kinds of stream: one job's, and many jobs' on one connection.</summary>
+/// <summary>
+/// Opens the two kinds of stream: one job's, and many jobs' on one connection. What a stream holds in memory is
+/// bounded in bytes: its snapshots (<see cref="SseOptions.SnapshotMaxBytes"/>), its replay
+/// (<see cref="SseOptions.ReplayMaxBytes"/>: a client further behind starts afresh with a <c>status</c> snapshot
+/// instead) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
+/// </summary>
 public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, IOptions<SseOptions> options)
 {
     public const string JobScope = "job";
     public const string AllScope = "all";
     private const int SnapshotLimit = 100;
+    private static readonly SseFrame ReplayTooLarge =
+        new(Comment: "too much to replay since Last-Event-ID; starting afresh from a status snapshot");
 
     /// <returns>The stream, 404 for an unknown job, or 204 (which tells EventSource to stop reconnecting)
     /// when the client already has the job's <c>done</c>.</returns>
@@ -17,7 +25,8 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     {
         await tailer.Ready.WaitAsync(ct);
         // Subscribe before reading anything, so no event can fall between the read and the live feed.
-        var subscription = feed.Subscribe(EventFilter.ForJob(jobId), options.Value.ClientBufferSize, JobScope);
+        var filter = EventFilter.ForJob(jobId);
+        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, JobScope);
         try
         {
             var snapshot = await jobs.SnapshotAsync(jobId, ct);
@@ -29,6 +38,7 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             }
             // The stream follows the job's current run and ends at that run's `done`.
             var run = snapshot.Job.Run;
+            List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
                 if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId)
@@ -36,11 +46,13 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
                     subscription.Dispose();
                     return TypedResults.NoContent();
                 }
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: run);
+                if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
+                    return Stream([], resumeFrom, subscription, endsRun: run);
+                prelude.Add(ReplayTooLarge);
             }
 
-            var status = new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId);
-            return new EventStreamResult([status], snapshot.SnapshotEventId ?? 0, subscription, history, options.Value, endsRun: run);
+            prelude.Add(new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId));
+            return Stream(prelude, snapshot.SnapshotEventId ?? 0, subscription, endsRun: run);
         }
         catch
         {
@@ -51,7 +63,8 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
 
     /// <summary>
     /// Many jobs on one connection; it never ends on a job's <c>done</c>. A fresh client first gets a status
-    /// snapshot of each matching job (newest 100), all carrying the id they are current to.
+    /// snapshot of each matching job (the newest 100 that fit in the snapshot budget), all carrying the id they
+    /// are current to.
     /// </summary>
     public async Task<IResult> ForManyAsync(EventFilter filter, long? lastEventId, CancellationToken ct)
     {
@@ -59,12 +72,28 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
         var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, AllScope);
         try
         {
+            List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: null);
+            {
+                if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
+                    return Stream([], resumeFrom, subscription, endsRun: null);
+                prelude.Add(ReplayTooLarge);
+            }
 
-            var (snapshots, latestId) = await jobs.SnapshotsAsync(filter, SnapshotLimit, ct);
-            var prelude = snapshots.Select(job => new SseFrame(EventTypes.Status, Json(job), latestId)).ToList();
-            return new EventStreamResult(prelude, latestId, subscription, history, options.Value, endsRun: null);
+            var snapshots = new List<string>();
+            var budget = options.Value.SnapshotMaxBytes;
+            var latestId = await jobs.SnapshotsAsync(filter, SnapshotLimit, job =>
+            {
+                var json = Json(job);
+                budget -= Encoding.UTF8.GetByteCount(json);
+                if (budget < 0) return false;
+                snapshots.Add(json);
+                return true;
+            }, ct);
+            // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
+            snapshots.Reverse();
+            prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
+            return Stream(prelude, latestId, subscription, endsRun: null);
         }
         catch
         {
@@ -72,6 +101,9 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             throw;
         }
     }
+
+    private EventStreamResult Stream(List<SseFrame> prelude, long cursor, LiveFeed.Subscription subscription, int? endsRun) =>
+        new(prelude, cursor, subscription, history, options.Value, endsRun);
 
     private static string Json(JobView job) => JsonSerializer.Serialize(job, ServiceDefaults.ServiceDefaults.ApiJson);
 }
