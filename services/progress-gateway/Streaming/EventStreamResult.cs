@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Streaming;
 
@@ -22,6 +23,8 @@ public sealed class EventStreamResult(
 
     // Dropped once written, so a long-lived stream does not keep its snapshots alive.
     private IReadOnlyList<SseFrame>? _prelude = prelude;
+
+    private TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
 
     public async Task ExecuteAsync(HttpContext http)
     {
@@ -50,7 +53,7 @@ public sealed class EventStreamResult(
             {
                 while (true)
                 {
-                    var page = await history.ReadAfterAsync(last, subscription.Filter, ReplayPage, ct);
+                    var page = await ReadPageAsync(response, last, ct);
                     replayed += page.Count;
                     foreach (var e in page)
                     {
@@ -67,14 +70,13 @@ public sealed class EventStreamResult(
                 GatewayMetrics.ReplaySize.Record(replayed, GatewayMetrics.StreamTag(subscription.Scope));
             }
 
-            var heartbeat = TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
             var reader = subscription.Reader;
             while (true)
             {
                 var ready = reader.WaitToReadAsync(ct).AsTask();
                 while (true)
                 {
-                    try { await ready.WaitAsync(heartbeat, ct); break; }
+                    try { await ready.WaitAsync(Heartbeat, ct); break; }
                     catch (TimeoutException)
                     {
                         // Keeps proxies from timing the connection out and tells the client it is still alive.
@@ -103,6 +105,27 @@ public sealed class EventStreamResult(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away, or this instance is stopping.
+        }
+    }
+
+    /// <summary>
+    /// A replay page; while the database is away the stream stays open on heartbeats and reads again when it is
+    /// back, from where it left off: nothing is missed or sent twice.
+    /// </summary>
+    private async Task<IReadOnlyList<StoredEvent>> ReadPageAsync(HttpResponse response, long after, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return await history.ReadAfterAsync(after, subscription.Filter, ReplayPage, ct);
+            }
+            catch (Exception e) when (DatabaseOutage.IsTransient(e))
+            {
+                await Write(response, SseFrame.Heartbeat, ct);
+                await response.Body.FlushAsync(ct);
+                await Task.Delay(Heartbeat, ct);
+            }
         }
     }
 

@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
@@ -20,11 +17,10 @@ namespace Vidline.ProgressGateway.Tests.Integration;
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    private const string Management = "http://127.0.0.1:15672/api";
     private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
 
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
-    private readonly HttpClient _rabbit = new();
+    private BrokerVirtualHost _broker = null!;
 
     public string DatabaseName => $"vidline_gw_{_suffix}";
     public string VirtualHost => $"vidline-gw-{_suffix}";
@@ -42,14 +38,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _rabbit.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
-        (await _rabbit.PutAsync($"{Management}/vhosts/{VirtualHost}", null)).EnsureSuccessStatusCode();
-        (await _rabbit.PutAsJsonAsync($"{Management}/permissions/{VirtualHost}/guest",
-            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-
-        A = new GatewayFactory(this);
-        B = new GatewayFactory(this);
+        _broker = await BrokerVirtualHost.CreateAsync(VirtualHost);
+        A = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
+        B = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
         // Touching Server starts the host: migrations, bus and tailer.
         _ = A.Server;
         _ = B.Server;
@@ -78,8 +69,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync();
         }
-        await _rabbit.DeleteAsync($"{Management}/vhosts/{VirtualHost}");
-        _rabbit.Dispose();
+        await _broker.DisposeAsync();
         Directory.Delete(StorageRoot, recursive: true);
     }
 
@@ -117,16 +107,16 @@ public sealed class GatewayFixture : IAsyncLifetime
 [CollectionDefinition(nameof(GatewayFixture))]
 public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 
-public sealed class GatewayFactory(GatewayFixture fixture) : WebApplicationFactory<Program>
+public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Postgres", fixture.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("RabbitMq:Host", "127.0.0.1");
-        builder.UseSetting("RabbitMq:VirtualHost", fixture.VirtualHost);
+        builder.UseSetting("RabbitMq:VirtualHost", virtualHost);
         builder.UseSetting("Sse:HeartbeatSeconds", "1");
-        builder.UseSetting("Storage:Root", fixture.StorageRoot);
+        builder.UseSetting("Storage:Root", storageRoot);
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }
 }
