@@ -57,7 +57,7 @@ public sealed class EventStreamResult(
                     replayed += page.Count;
                     foreach (var e in page)
                     {
-                        await Write(response, SseFrame.For(e), ct);
+                        await response.WriteAsync(e.Wire, ct);
                         last = e.Id;
                         if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                     }
@@ -89,7 +89,7 @@ public sealed class EventStreamResult(
                 while (reader.TryRead(out var e))
                 {
                     if (e.Id <= last) continue;
-                    await Write(response, SseFrame.For(e), ct);
+                    await response.WriteAsync(e.Wire, ct);
                     last = e.Id;
                     if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
