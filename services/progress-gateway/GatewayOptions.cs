@@ -22,4 +22,10 @@ public sealed class SseOptions
     /// fresh client gets (a <c>status</c> snapshot, then live events) instead of the replay.
     /// </summary>
     public int ReplayMaxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Streams that may be opening (reading and sending their snapshots or replay) at the same time.</summary>
+    public int ConcurrentOpens { get; set; } = 16;
+
+    /// <summary>How long a new stream waits for its turn to open before it is answered 503 with Retry-After.</summary>
+    public int OpenWaitSeconds { get; set; } = 10;
 }

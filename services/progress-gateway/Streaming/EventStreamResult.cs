@@ -14,6 +14,7 @@ public sealed class EventStreamResult(
     IReadOnlyList<SseFrame> prelude,
     long cursor,
     LiveFeed.Subscription subscription,
+    IDisposable openingTurn,
     EventHistory history,
     SseOptions options,
     int? endsRun) : IResult
@@ -29,6 +30,7 @@ public sealed class EventStreamResult(
     public async Task ExecuteAsync(HttpContext http)
     {
         using var _ = subscription;
+        using var __ = openingTurn;
         // Shutdown ends streams too (the host would otherwise wait for them until its timeout); clients
         // reconnect with Last-Event-ID to another instance and miss nothing.
         var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
@@ -68,6 +70,8 @@ public sealed class EventStreamResult(
             finally
             {
                 GatewayMetrics.ReplaySize.Record(replayed, GatewayMetrics.StreamTag(subscription.Scope));
+                // Opened: from here on the stream holds only its place in the live feed.
+                openingTurn.Dispose();
             }
 
             var reader = subscription.Reader;

@@ -9,9 +9,10 @@ namespace Vidline.ProgressGateway.Streaming;
 /// Opens the two kinds of stream: one job's, and many jobs' on one connection. What a stream holds in memory is
 /// bounded in bytes: its snapshots (<see cref="SseOptions.SnapshotMaxBytes"/>), its replay
 /// (<see cref="SseOptions.ReplayMaxBytes"/>: a client further behind starts afresh with a <c>status</c> snapshot
-/// instead) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
+/// instead), its turn to open (<see cref="StreamOpenings"/>) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
 /// </summary>
-public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, IOptions<SseOptions> options)
+public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, StreamOpenings openings,
+    IOptions<SseOptions> options)
 {
     public const string JobScope = "job";
     public const string AllScope = "all";
@@ -21,62 +22,41 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
 
     /// <returns>The stream, 404 for an unknown job, or 204 (which tells EventSource to stop reconnecting)
     /// when the client already has the job's <c>done</c>.</returns>
-    public async Task<IResult> ForJobAsync(Guid jobId, long? lastEventId, CancellationToken ct)
-    {
-        await tailer.Ready.WaitAsync(ct);
-        // Subscribe before reading anything, so no event can fall between the read and the live feed.
-        var filter = EventFilter.ForJob(jobId);
-        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, JobScope);
-        try
+    public Task<IResult> ForJobAsync(Guid jobId, long? lastEventId, CancellationToken ct) =>
+        OpenAsync(EventFilter.ForJob(jobId), JobScope, async opening =>
         {
             var snapshot = await jobs.SnapshotAsync(jobId, ct);
             if (snapshot is null)
-            {
-                subscription.Dispose();
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found",
                     detail: $"There is no job {jobId}.");
-            }
             // The stream follows the job's current run and ends at that run's `done`.
             var run = snapshot.Job.Run;
             List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
-                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId)
-                {
-                    subscription.Dispose();
-                    return TypedResults.NoContent();
-                }
-                if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
-                    return Stream([], resumeFrom, subscription, endsRun: run);
+                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId) return TypedResults.NoContent();
+                if (!await history.ExceedsAsync(resumeFrom, opening.Filter, options.Value.ReplayMaxBytes, ct))
+                    return opening.Stream([], resumeFrom, endsRun: run);
                 prelude.Add(ReplayTooLarge);
             }
 
             prelude.Add(new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId));
-            return Stream(prelude, snapshot.SnapshotEventId ?? 0, subscription, endsRun: run);
-        }
-        catch
-        {
-            subscription.Dispose();
-            throw;
-        }
-    }
+            return opening.Stream(prelude, snapshot.SnapshotEventId ?? 0, endsRun: run);
+        }, ct);
 
     /// <summary>
     /// Many jobs on one connection; it never ends on a job's <c>done</c>. A fresh client first gets a status
     /// snapshot of each matching job (the newest 100 that fit in the snapshot budget), all carrying the id they
     /// are current to.
     /// </summary>
-    public async Task<IResult> ForManyAsync(EventFilter filter, long? lastEventId, CancellationToken ct)
-    {
-        await tailer.Ready.WaitAsync(ct);
-        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, AllScope);
-        try
+    public Task<IResult> ForManyAsync(EventFilter filter, long? lastEventId, CancellationToken ct) =>
+        OpenAsync(filter, AllScope, async opening =>
         {
             List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
                 if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
-                    return Stream([], resumeFrom, subscription, endsRun: null);
+                    return opening.Stream([], resumeFrom, endsRun: null);
                 prelude.Add(ReplayTooLarge);
             }
 
@@ -93,17 +73,43 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
             snapshots.Reverse();
             prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
-            return Stream(prelude, latestId, subscription, endsRun: null);
+            return opening.Stream(prelude, latestId, endsRun: null);
+        }, ct);
+
+    /// <summary>
+    /// Takes a turn to open (<see cref="StreamOpenings"/>) and subscribes before reading anything, so no event can
+    /// fall between the read and the live feed. A stream keeps both; any other answer gives them back at once.
+    /// </summary>
+    private async Task<IResult> OpenAsync(EventFilter filter, string scope, Func<Opening, Task<IResult>> open, CancellationToken ct)
+    {
+        await tailer.Ready.WaitAsync(ct);
+        var turn = await openings.EnterAsync(ct);
+        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, scope);
+        try
+        {
+            var result = await open(new Opening(subscription, turn, history, options.Value));
+            if (result is not EventStreamResult)
+            {
+                subscription.Dispose();
+                turn.Dispose();
+            }
+            return result;
         }
         catch
         {
             subscription.Dispose();
+            turn.Dispose();
             throw;
         }
     }
 
-    private EventStreamResult Stream(List<SseFrame> prelude, long cursor, LiveFeed.Subscription subscription, int? endsRun) =>
-        new(prelude, cursor, subscription, history, options.Value, endsRun);
+    private sealed record Opening(LiveFeed.Subscription Subscription, IDisposable Turn, EventHistory History, SseOptions Options)
+    {
+        public EventFilter Filter => Subscription.Filter;
+
+        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun) =>
+            new(prelude, cursor, Subscription, Turn, History, Options, endsRun);
+    }
 
     private static string Json(JobView job) => JsonSerializer.Serialize(job, ServiceDefaults.ServiceDefaults.ApiJson);
 }
