@@ -21,7 +21,7 @@ public sealed class SseOptions
     /// Most bytes of events replayed to a client resuming with Last-Event-ID. A client further behind gets what a
     /// fresh client gets (a <c>status</c> snapshot, then live events) instead of the replay.
     /// </summary>
-    public int ReplayMaxBytes { get; set; } = 256 * 1024;
+    public int ReplayMaxBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Streams that may be opening (reading and sending their snapshots or replay) at the same time.</summary>
     public int ConcurrentOpens { get; set; } = 16;
