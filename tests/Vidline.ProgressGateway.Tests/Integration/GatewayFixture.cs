@@ -17,14 +17,12 @@ namespace Vidline.ProgressGateway.Tests.Integration;
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
-
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
     private BrokerVirtualHost _broker = null!;
 
     public string DatabaseName => $"vidline_gw_{_suffix}";
     public string VirtualHost => $"vidline-gw-{_suffix}";
-    public string ConnectionString => $"{PostgresServer};Database={DatabaseName}";
+    public string ConnectionString => $"{LocalServers.Postgres};Database={DatabaseName}";
     public string StorageRoot { get; } = Directory.CreateTempSubdirectory("vidline-gw-storage-").FullName;
 
     public GatewayFactory A { get; private set; } = null!;
@@ -62,13 +60,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Db.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection($"{PostgresServer};Database=postgres;Pooling=false"))
-        {
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await LocalServers.DropDatabaseAsync(DatabaseName);
         await _broker.DisposeAsync();
         Directory.Delete(StorageRoot, recursive: true);
     }

@@ -23,11 +23,10 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
     private const int Streams = 1000;
     private const int FinishedJobs = 100;
     private const int RunningJobs = 20;
-    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
 
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
     private string Database => $"vidline_gw_mem_{_suffix}";
-    private string ConnectionString => $"{PostgresServer};Database={Database}";
+    private string ConnectionString => $"{LocalServers.Postgres};Database={Database}";
     private BrokerVirtualHost _broker = null!;
     private ServiceProcess _gateway = null!;
     private string _state = null!;
@@ -39,7 +38,7 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
         var project = Path.Combine(RepoRoot(), "services", "progress-gateway");
         var dll = Path.Combine(project, "bin", "Release", "net10.0", "Vidline.ProgressGateway.dll");
         Assert.True(File.Exists(dll), $"Build the gateway first (Release): {dll} is missing.");
-        _gateway = new ServiceProcess("progress-gateway", project, dll, FreePort(), new Dictionary<string, string>
+        _gateway = new ServiceProcess("progress-gateway", project, dll, LocalServers.FreePort(), new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = ConnectionString,
             ["RabbitMq__VirtualHost"] = _broker.Name,
@@ -53,13 +52,7 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
     {
         _gateway.Kill();
         await _broker.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection($"{PostgresServer};Database=postgres;Pooling=false"))
-        {
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await LocalServers.DropDatabaseAsync(Database);
         Directory.Delete(_state, recursive: true);
     }
 
@@ -148,13 +141,6 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Vidline.slnx"))) return dir.FullName;
         throw new InvalidOperationException("Vidline.slnx not found above the test binaries.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>One SSE client that reads everything it is sent; on 503 it waits as told and tries again.</summary>

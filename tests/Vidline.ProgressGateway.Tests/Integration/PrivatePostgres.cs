@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Vidline.ProgressGateway.Tests.Integration;
 
@@ -29,7 +27,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public static async Task<PrivatePostgres> StartNewAsync()
     {
         var folder = Directory.CreateTempSubdirectory("vidline-pg-").FullName;
-        var cluster = new PrivatePostgres(folder, FreePort());
+        var cluster = new PrivatePostgres(folder, LocalServers.FreePort());
         await Run("chown", "postgres:postgres", folder);
         // Trust: only loopback can reach it, and it lives as long as the test. No fsync: nothing here must survive a power cut.
         await AsPostgres("initdb", "-D", cluster.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
@@ -63,12 +61,5 @@ public sealed class PrivatePostgres : IAsyncDisposable
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await errors}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
