@@ -18,7 +18,7 @@ namespace Vidline.ProgressGateway.Tests.Integration;
 public sealed class GatewayFixture : IAsyncLifetime
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
-    private BrokerVirtualHost _broker = null!;
+    public BrokerVirtualHost Broker { get; private set; } = null!;
 
     public string DatabaseName => $"vidline_gw_{_suffix}";
     public string VirtualHost => $"vidline-gw-{_suffix}";
@@ -36,7 +36,7 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _broker = await BrokerVirtualHost.CreateAsync(VirtualHost);
+        Broker = await BrokerVirtualHost.CreateAsync(VirtualHost);
         A = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
         B = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
         // Touching Server starts the host: migrations, bus and tailer.
@@ -61,7 +61,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await B.DisposeAsync();
         await Db.DisposeAsync();
         await LocalServers.DropDatabaseAsync(DatabaseName);
-        await _broker.DisposeAsync();
+        await Broker.DisposeAsync();
         Directory.Delete(StorageRoot, recursive: true);
     }
 
@@ -99,7 +99,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 [CollectionDefinition(nameof(GatewayFixture))]
 public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 
-public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot) : WebApplicationFactory<Program>
+/// <param name="settings">Settings beyond the ones every test host has (e.g. a smaller connection pool).</param>
+public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot,
+    IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -109,6 +111,7 @@ public sealed class GatewayFactory(string connectionString, string virtualHost, 
         builder.UseSetting("RabbitMq:VirtualHost", virtualHost);
         builder.UseSetting("Sse:HeartbeatSeconds", "1");
         builder.UseSetting("Storage:Root", storageRoot);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }
 }
