@@ -27,7 +27,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
     public async Task<int> AppendProgressAsync(IReadOnlyList<ProgressReported> events, CancellationToken ct)
     {
         if (events.Count == 0) return 0;
-        var ordered = events.OrderBy(e => e.Run).ThenBy(e => e.Timestamp).ToList();
+        var ordered = events.Select(StoredFields.Bounded).OrderBy(e => e.Run).ThenBy(e => e.Timestamp).ToList();
 
         return await InWriteTransaction(async (connection, transaction) =>
         {
@@ -84,9 +84,10 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
     /// Applies the saga's snapshot to the job row and records a <c>stage</c> event, or <c>done</c> when final
     /// (which finishes the run). A snapshot older than the one the row shows (reordered delivery) changes nothing.
     /// </summary>
-    public Task<int> ApplyStatusAsync(JobStatusChanged e, CancellationToken ct) =>
+    public Task<int> ApplyStatusAsync(JobStatusChanged status, CancellationToken ct) =>
         InWriteTransaction(async (connection, transaction) =>
         {
+            var e = StoredFields.Bounded(status);
             var final = JobStatuses.IsFinal(e.Status);
             await using var upsert = new NpgsqlCommand("""
                 INSERT INTO jobs (id, key, owner, status, stage, progress, priority, run, finished_run, attempt, error_message,
@@ -125,9 +126,10 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
         }, ct);
 
     /// <summary>Warnings follow the same rule as progress: only news about the job's current run is stored.</summary>
-    public Task<int> AppendWarningAsync(WarningReported e, CancellationToken ct) =>
+    public Task<int> AppendWarningAsync(WarningReported warning, CancellationToken ct) =>
         InWriteTransaction(async (connection, transaction) =>
         {
+            var e = StoredFields.Bounded(warning);
             await TouchJobsAsync(connection, transaction, [(e.JobId, e.Run)], ct);
             return await InsertEvent(connection, transaction, e.EventId, e.JobId, e.Run, EventTypes.Warning,
                 e.Stage, e.Message, EventPayloads.Warning(e), e.Timestamp, ct, onlyIfNews: true);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway;
 
@@ -15,6 +16,7 @@ public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory histor
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _cursor = -1;
     private volatile bool _notified;
+    private bool _databaseAway;
 
     /// <summary>
     /// Completes once the cursor is set. A stream must not subscribe before that: events stored between its
@@ -38,6 +40,11 @@ public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory histor
                     _cursor = await history.LatestIdAsync(stoppingToken);
                     _ready.TrySetResult();
                 }
+                if (_databaseAway)
+                {
+                    logger.LogInformation("Event tailer reconnected to the database; continuing after event {Cursor}", _cursor);
+                    _databaseAway = false;
+                }
 
                 while (true)
                 {
@@ -50,6 +57,13 @@ public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory histor
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e) when (DatabaseOutage.IsTransient(e))
+            {
+                // Once per outage, not once a second: open streams keep their heartbeats meanwhile.
+                if (!_databaseAway) logger.LogWarning("Event tailer lost the database ({Reason}); reconnecting every second", e.Message);
+                _databaseAway = true;
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { });
             }
             catch (Exception e)
             {

@@ -10,12 +10,14 @@ public static class GatewayServices
         var services = builder.Services;
         services.Configure<SseOptions>(builder.Configuration.GetSection("Sse"));
 
+        services.AddExceptionHandler<TemporarilyUnavailable>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<EventHistory>();
         services.AddSingleton<JobQueries>();
         services.AddSingleton<LiveFeed>();
+        services.AddSingleton<StreamOpenings>();
         services.AddSingleton<EventStreams>();
 
         // Singletons first, so tests and endpoints can reach the same instances the host runs.

@@ -39,10 +39,11 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The newest jobs matching a filter, plus the latest event id at that same instant: a fresh all-jobs
-    /// stream sends these as snapshots and continues live from that id.
+    /// The newest jobs matching a filter, newest first, handed to <paramref name="take"/> one at a time as they are
+    /// read, until it declines one (its budget is spent); returns the latest event id at that same instant: a fresh
+    /// all-jobs stream sends the jobs as snapshots and continues live from that id.
     /// </summary>
-    public async Task<(IReadOnlyList<JobView> Jobs, long LatestEventId)> SnapshotsAsync(EventFilter filter, int limit, CancellationToken ct)
+    public async Task<long> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
             WITH latest AS (SELECT COALESCE(max(id), 0) AS id FROM progress_events)
@@ -55,17 +56,14 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter.Status ?? DBNull.Value });
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var jobs = new List<JobView>();
         long latest = 0;
         while (await reader.ReadAsync(ct))
         {
             latest = reader.GetInt64(0);
             if (reader.IsDBNull(1)) continue;
-            jobs.Add(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(15)) });
+            if (!take(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(15)) })) break;
         }
-        // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
-        jobs.Reverse();
-        return (jobs, latest);
+        return latest;
     }
 
     public async Task<JobPage> ListAsync(string? status, int limit, JobCursor? cursor, CancellationToken ct)

@@ -14,6 +14,8 @@ builder.AddGatewayOperations();
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
 {
+    // While PostgreSQL is away, events wait unacknowledged in the queue and are stored once it is back.
+    x.AddConfigureEndpointsCallback((_, endpoint) => endpoint.UseDatabaseOutageRetry());
     x.AddConsumer<ProgressReportedConsumer, ProgressReportedConsumerDefinition>();
     x.AddConsumer<JobStatusChangedConsumer, JobStatusChangedConsumerDefinition>();
     x.AddConsumer<WarningReportedConsumer, WarningReportedConsumerDefinition>();

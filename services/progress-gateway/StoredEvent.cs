@@ -6,6 +6,11 @@ namespace Vidline.ProgressGateway;
 /// </summary>
 public sealed record StoredEvent(long Id, Guid JobId, int Run, string Type, string Data, string JobStatus)
 {
+    private string? _wire;
+
+    /// <summary>The event as every client is sent it: formatted once, not once per client.</summary>
+    public string Wire => _wire ??= Streaming.SseFrame.For(this).ToString();
+
     /// <summary>The last event of run <paramref name="run"/> or a later one: a per-job stream that follows that run ends here.</summary>
     public bool EndsRun(int run) => Type == Vidline.Contracts.EventTypes.Done && Run >= run;
 }

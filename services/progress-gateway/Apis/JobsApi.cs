@@ -15,16 +15,16 @@ public static class JobsApi
         var jobs = app.MapGroup("/jobs");
         jobs.MapGet("/", List)
             .WithSummary("List jobs").WithDescription("Newest first, a page at a time: pass next_cursor back as cursor.")
-            .Produces<JobPage>().ProducesProblems(StatusCodes.Status400BadRequest);
+            .Produces<JobPage>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", Get).ServesPageToBrowsers()
             .WithSummary("A job's status, progress and result")
-            .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+            .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}/stream", Stream)
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
                              "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send.")
             .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

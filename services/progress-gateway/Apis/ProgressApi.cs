@@ -22,10 +22,10 @@ public static class ProgressApi
         progress.MapGet("/stream", Stream)
             .WithSummary("Every job's events (Server-Sent Events)")
             .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done.")
-            .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest);
+            .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
         progress.MapGet("/stats", Stats)
             .WithSummary("This gateway instance's counters")
-            .Produces<ProgressStats>();
+            .Produces<ProgressStats>().ProducesProblems(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

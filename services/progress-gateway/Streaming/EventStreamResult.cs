@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Streaming;
 
@@ -13,15 +14,23 @@ public sealed class EventStreamResult(
     IReadOnlyList<SseFrame> prelude,
     long cursor,
     LiveFeed.Subscription subscription,
+    IDisposable openingTurn,
     EventHistory history,
     SseOptions options,
     int? endsRun) : IResult
 {
-    private const int ReplayPage = 1000;
+    // Small pages: a replay's memory is one page per stream, however far behind the client is.
+    private const int ReplayPage = 200;
+
+    // Dropped once written, so a long-lived stream does not keep its snapshots alive.
+    private IReadOnlyList<SseFrame>? _prelude = prelude;
+
+    private TimeSpan Heartbeat => TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
 
     public async Task ExecuteAsync(HttpContext http)
     {
         using var _ = subscription;
+        using var __ = openingTurn;
         // Shutdown ends streams too (the host would otherwise wait for them until its timeout); clients
         // reconnect with Last-Event-ID to another instance and miss nothing.
         var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
@@ -36,7 +45,8 @@ public sealed class EventStreamResult(
         try
         {
             await Write(response, new SseFrame(RetryMilliseconds: options.RetryMilliseconds), ct);
-            foreach (var frame in prelude) await Write(response, frame, ct);
+            foreach (var frame in _prelude!) await Write(response, frame, ct);
+            _prelude = null;
             await response.Body.FlushAsync(ct);
 
             var last = cursor;
@@ -45,11 +55,11 @@ public sealed class EventStreamResult(
             {
                 while (true)
                 {
-                    var page = await history.ReadAfterAsync(last, subscription.Filter, ReplayPage, ct);
+                    var page = await ReadPageAsync(response, last, ct);
                     replayed += page.Count;
                     foreach (var e in page)
                     {
-                        await Write(response, SseFrame.For(e), ct);
+                        await response.WriteAsync(e.Wire, ct);
                         last = e.Id;
                         if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                     }
@@ -60,16 +70,17 @@ public sealed class EventStreamResult(
             finally
             {
                 GatewayMetrics.ReplaySize.Record(replayed, GatewayMetrics.StreamTag(subscription.Scope));
+                // Opened: from here on the stream holds only its place in the live feed.
+                openingTurn.Dispose();
             }
 
-            var heartbeat = TimeSpan.FromSeconds(Math.Max(1, options.HeartbeatSeconds));
             var reader = subscription.Reader;
             while (true)
             {
                 var ready = reader.WaitToReadAsync(ct).AsTask();
                 while (true)
                 {
-                    try { await ready.WaitAsync(heartbeat, ct); break; }
+                    try { await ready.WaitAsync(Heartbeat, ct); break; }
                     catch (TimeoutException)
                     {
                         // Keeps proxies from timing the connection out and tells the client it is still alive.
@@ -82,7 +93,7 @@ public sealed class EventStreamResult(
                 while (reader.TryRead(out var e))
                 {
                     if (e.Id <= last) continue;
-                    await Write(response, SseFrame.For(e), ct);
+                    await response.WriteAsync(e.Wire, ct);
                     last = e.Id;
                     if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
@@ -98,6 +109,27 @@ public sealed class EventStreamResult(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away, or this instance is stopping.
+        }
+    }
+
+    /// <summary>
+    /// A replay page; while the database is away the stream stays open on heartbeats and reads again when it is
+    /// back, from where it left off: nothing is missed or sent twice.
+    /// </summary>
+    private async Task<IReadOnlyList<StoredEvent>> ReadPageAsync(HttpResponse response, long after, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return await history.ReadAfterAsync(after, subscription.Filter, ReplayPage, ct);
+            }
+            catch (Exception e) when (DatabaseOutage.IsTransient(e))
+            {
+                await Write(response, SseFrame.Heartbeat, ct);
+                await response.Body.FlushAsync(ct);
+                await Task.Delay(Heartbeat, ct);
+            }
         }
     }
 

@@ -1,76 +1,114 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 
 namespace Vidline.ProgressGateway.Streaming;
 
-/// <summary>Opens the two kinds of stream: one job's, and many jobs' on one connection.</summary>
-public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, IOptions<SseOptions> options)
+/// <summary>
+/// Opens the two kinds of stream: one job's, and many jobs' on one connection. What a stream holds in memory is
+/// bounded in bytes: its snapshots (<see cref="SseOptions.SnapshotMaxBytes"/>), its replay
+/// (<see cref="SseOptions.ReplayMaxBytes"/>: a client further behind starts afresh with a <c>status</c> snapshot
+/// instead), its turn to open (<see cref="StreamOpenings"/>) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
+/// </summary>
+public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, StreamOpenings openings,
+    IOptions<SseOptions> options)
 {
     public const string JobScope = "job";
     public const string AllScope = "all";
     private const int SnapshotLimit = 100;
+    private static readonly SseFrame ReplayTooLarge =
+        new(Comment: "too much to replay since Last-Event-ID; starting afresh from a status snapshot");
 
     /// <returns>The stream, 404 for an unknown job, or 204 (which tells EventSource to stop reconnecting)
     /// when the client already has the job's <c>done</c>.</returns>
-    public async Task<IResult> ForJobAsync(Guid jobId, long? lastEventId, CancellationToken ct)
-    {
-        await tailer.Ready.WaitAsync(ct);
-        // Subscribe before reading anything, so no event can fall between the read and the live feed.
-        var subscription = feed.Subscribe(EventFilter.ForJob(jobId), options.Value.ClientBufferSize, JobScope);
-        try
+    public Task<IResult> ForJobAsync(Guid jobId, long? lastEventId, CancellationToken ct) =>
+        OpenAsync(EventFilter.ForJob(jobId), JobScope, async opening =>
         {
             var snapshot = await jobs.SnapshotAsync(jobId, ct);
             if (snapshot is null)
-            {
-                subscription.Dispose();
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found",
                     detail: $"There is no job {jobId}.");
-            }
             // The stream follows the job's current run and ends at that run's `done`.
             var run = snapshot.Job.Run;
+            List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
-                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId)
-                {
-                    subscription.Dispose();
-                    return TypedResults.NoContent();
-                }
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: run);
+                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId) return TypedResults.NoContent();
+                if (!await history.ExceedsAsync(resumeFrom, opening.Filter, options.Value.ReplayMaxBytes, ct))
+                    return opening.Stream([], resumeFrom, endsRun: run);
+                prelude.Add(ReplayTooLarge);
             }
 
-            var status = new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId);
-            return new EventStreamResult([status], snapshot.SnapshotEventId ?? 0, subscription, history, options.Value, endsRun: run);
+            prelude.Add(new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId));
+            return opening.Stream(prelude, snapshot.SnapshotEventId ?? 0, endsRun: run);
+        }, ct);
+
+    /// <summary>
+    /// Many jobs on one connection; it never ends on a job's <c>done</c>. A fresh client first gets a status
+    /// snapshot of each matching job (the newest 100 that fit in the snapshot budget), all carrying the id they
+    /// are current to.
+    /// </summary>
+    public Task<IResult> ForManyAsync(EventFilter filter, long? lastEventId, CancellationToken ct) =>
+        OpenAsync(filter, AllScope, async opening =>
+        {
+            List<SseFrame> prelude = [];
+            if (lastEventId is { } resumeFrom)
+            {
+                if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
+                    return opening.Stream([], resumeFrom, endsRun: null);
+                prelude.Add(ReplayTooLarge);
+            }
+
+            var snapshots = new List<string>();
+            var budget = options.Value.SnapshotMaxBytes;
+            var latestId = await jobs.SnapshotsAsync(filter, SnapshotLimit, job =>
+            {
+                var json = Json(job);
+                budget -= Encoding.UTF8.GetByteCount(json);
+                if (budget < 0) return false;
+                snapshots.Add(json);
+                return true;
+            }, ct);
+            // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
+            snapshots.Reverse();
+            prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
+            return opening.Stream(prelude, latestId, endsRun: null);
+        }, ct);
+
+    /// <summary>
+    /// Takes a turn to open (<see cref="StreamOpenings"/>) and subscribes before reading anything, so no event can
+    /// fall between the read and the live feed. A stream keeps both; any other answer gives them back at once.
+    /// </summary>
+    private async Task<IResult> OpenAsync(EventFilter filter, string scope, Func<Opening, Task<IResult>> open, CancellationToken ct)
+    {
+        await tailer.Ready.WaitAsync(ct);
+        var turn = await openings.EnterAsync(ct);
+        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, scope);
+        try
+        {
+            var result = await open(new Opening(subscription, turn, history, options.Value));
+            if (result is not EventStreamResult)
+            {
+                subscription.Dispose();
+                turn.Dispose();
+            }
+            return result;
         }
         catch
         {
             subscription.Dispose();
+            turn.Dispose();
             throw;
         }
     }
 
-    /// <summary>
-    /// Many jobs on one connection; it never ends on a job's <c>done</c>. A fresh client first gets a status
-    /// snapshot of each matching job (newest 100), all carrying the id they are current to.
-    /// </summary>
-    public async Task<IResult> ForManyAsync(EventFilter filter, long? lastEventId, CancellationToken ct)
+    private sealed record Opening(LiveFeed.Subscription Subscription, IDisposable Turn, EventHistory History, SseOptions Options)
     {
-        await tailer.Ready.WaitAsync(ct);
-        var subscription = feed.Subscribe(filter, options.Value.ClientBufferSize, AllScope);
-        try
-        {
-            if (lastEventId is { } resumeFrom)
-                return new EventStreamResult([], resumeFrom, subscription, history, options.Value, endsRun: null);
+        public EventFilter Filter => Subscription.Filter;
 
-            var (snapshots, latestId) = await jobs.SnapshotsAsync(filter, SnapshotLimit, ct);
-            var prelude = snapshots.Select(job => new SseFrame(EventTypes.Status, Json(job), latestId)).ToList();
-            return new EventStreamResult(prelude, latestId, subscription, history, options.Value, endsRun: null);
-        }
-        catch
-        {
-            subscription.Dispose();
-            throw;
-        }
+        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun) =>
+            new(prelude, cursor, Subscription, Turn, History, Options, endsRun);
     }
 
     private static string Json(JobView job) => JsonSerializer.Serialize(job, ServiceDefaults.ServiceDefaults.ApiJson);

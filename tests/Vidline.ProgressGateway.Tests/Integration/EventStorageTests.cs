@@ -31,6 +31,17 @@ public class EventStorageTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_event_the_database_refuses_for_good_still_goes_to_the_error_queue_after_the_usual_retries()
+    {
+        // PostgreSQL refuses a NUL character in text (SQLSTATE 22021): not an outage, so it is not waited out.
+        var refused = Messages.Status(Guid.NewGuid(), JobStatuses.Processing, Stages.Transcoding) with { Key = "bad\0key" };
+        var errorQueue = $"{Consumers.GatewayEndpoint.Name}_error";
+        var before = await fixture.Broker.MessagesInAsync(errorQueue);
+        await fixture.Bus.Publish(refused);
+        await Eventually(async () => await fixture.Broker.MessagesInAsync(errorQueue) == before + 1, timeoutSeconds: 60);
+    }
+
+    [Fact]
     public async Task Progress_never_moves_backwards_and_a_finished_job_ignores_late_progress()
     {
         var job = Guid.NewGuid();

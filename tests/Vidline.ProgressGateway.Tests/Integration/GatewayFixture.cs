@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
@@ -20,15 +17,12 @@ namespace Vidline.ProgressGateway.Tests.Integration;
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    private const string Management = "http://127.0.0.1:15672/api";
-    private const string PostgresServer = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
-
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..10];
-    private readonly HttpClient _rabbit = new();
+    public BrokerVirtualHost Broker { get; private set; } = null!;
 
     public string DatabaseName => $"vidline_gw_{_suffix}";
     public string VirtualHost => $"vidline-gw-{_suffix}";
-    public string ConnectionString => $"{PostgresServer};Database={DatabaseName}";
+    public string ConnectionString => $"{LocalServers.Postgres};Database={DatabaseName}";
     public string StorageRoot { get; } = Directory.CreateTempSubdirectory("vidline-gw-storage-").FullName;
 
     public GatewayFactory A { get; private set; } = null!;
@@ -42,14 +36,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _rabbit.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest")));
-        (await _rabbit.PutAsync($"{Management}/vhosts/{VirtualHost}", null)).EnsureSuccessStatusCode();
-        (await _rabbit.PutAsJsonAsync($"{Management}/permissions/{VirtualHost}/guest",
-            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-
-        A = new GatewayFactory(this);
-        B = new GatewayFactory(this);
+        Broker = await BrokerVirtualHost.CreateAsync(VirtualHost);
+        A = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
+        B = new GatewayFactory(ConnectionString, VirtualHost, StorageRoot);
         // Touching Server starts the host: migrations, bus and tailer.
         _ = A.Server;
         _ = B.Server;
@@ -71,15 +60,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         await A.DisposeAsync();
         await B.DisposeAsync();
         await Db.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection($"{PostgresServer};Database=postgres;Pooling=false"))
-        {
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
-        await _rabbit.DeleteAsync($"{Management}/vhosts/{VirtualHost}");
-        _rabbit.Dispose();
+        await LocalServers.DropDatabaseAsync(DatabaseName);
+        await Broker.DisposeAsync();
         Directory.Delete(StorageRoot, recursive: true);
     }
 
@@ -117,16 +99,19 @@ public sealed class GatewayFixture : IAsyncLifetime
 [CollectionDefinition(nameof(GatewayFixture))]
 public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 
-public sealed class GatewayFactory(GatewayFixture fixture) : WebApplicationFactory<Program>
+/// <param name="settings">Settings beyond the ones every test host has (e.g. a smaller connection pool).</param>
+public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot,
+    IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Postgres", fixture.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("RabbitMq:Host", "127.0.0.1");
-        builder.UseSetting("RabbitMq:VirtualHost", fixture.VirtualHost);
+        builder.UseSetting("RabbitMq:VirtualHost", virtualHost);
         builder.UseSetting("Sse:HeartbeatSeconds", "1");
-        builder.UseSetting("Storage:Root", fixture.StorageRoot);
+        builder.UseSetting("Storage:Root", storageRoot);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }
 }
