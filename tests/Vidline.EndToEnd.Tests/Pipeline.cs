@@ -9,6 +9,15 @@ using Npgsql;
 
 namespace Vidline.EndToEnd.Tests;
 
+/// <summary>Where a pipeline's services find RabbitMQ and PostgreSQL.</summary>
+/// <param name="PostgresServer">A connection string without a database: each pipeline adds its own.</param>
+public sealed record Infrastructure(int AmqpPort, Uri Management, string PostgresServer)
+{
+    /// <summary>The servers `scripts/infra.sh up` runs on this machine, shared by every test class but the fault tests.</summary>
+    public static Infrastructure Shared { get; } =
+        new(5672, new Uri("http://127.0.0.1:15672"), "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline");
+}
+
 /// <summary>
 /// The whole system for one test class: its own RabbitMQ virtual host, PostgreSQL database and storage folder,
 /// the services of services/services.tsv as processes, and an nginx edge in front, so tests never meet a running
@@ -16,7 +25,8 @@ namespace Vidline.EndToEnd.Tests;
 /// </summary>
 public sealed class Pipeline : IAsyncLifetime
 {
-    private const string Postgres = "Host=127.0.0.1;Port=5432;Username=postgres;Password=vidline";
+    private readonly Infrastructure _infrastructure;
+    private readonly HttpClient _management;
     private readonly string _id = $"e2e_{Guid.NewGuid():N}"[..16];
     private readonly Dictionary<string, ServiceProcess> _services = new();
     private readonly List<ServiceProcess> _extraInstances = [];
@@ -29,8 +39,17 @@ public sealed class Pipeline : IAsyncLifetime
     public HttpClient Edge { get; }
     public ClipFactory Clips { get; }
 
-    public Pipeline()
+    public Pipeline() : this(Infrastructure.Shared) { }
+
+    /// <summary>On other servers than the shared ones (the fault tests restart theirs). Internal: xUnit wants one public constructor.</summary>
+    internal Pipeline(Infrastructure infrastructure)
     {
+        _infrastructure = infrastructure;
+        _management = new HttpClient
+        {
+            BaseAddress = infrastructure.Management,
+            DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest"))) },
+        };
         Manifest = ServiceManifest.Read(RepoRoot);
         StateDirectory = Directory.CreateTempSubdirectory("vidline-e2e-").FullName;
         Edge = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{EdgePort}"), Timeout = TimeSpan.FromMinutes(2) };
@@ -39,6 +58,9 @@ public sealed class Pipeline : IAsyncLifetime
 
     public ServiceProcess this[string name] => _services[name];
 
+    /// <summary>The RabbitMQ virtual host (and PostgreSQL database suffix) of this pipeline.</summary>
+    public string VirtualHost => _id;
+
     public async Task InitializeAsync()
     {
         await CreateVirtualHostAsync();
@@ -46,7 +68,8 @@ public sealed class Pipeline : IAsyncLifetime
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__Postgres"] = $"{Postgres};Database=vidline_{_id}",
+            ["ConnectionStrings__Postgres"] = $"{_infrastructure.PostgresServer};Database=vidline_{_id}",
+            ["RabbitMq__Port"] = _infrastructure.AmqpPort.ToString(),
             ["RabbitMq__VirtualHost"] = _id,
             ["Storage__Root"] = StorageRoot,
             ["Stages__StallTimeout"] = "00:00:08",
@@ -77,13 +100,14 @@ public sealed class Pipeline : IAsyncLifetime
         foreach (var service in _services.Values.Concat(_extraInstances)) service.Kill();
         await RunEdgeScriptAsync("edge-down");
         await DeleteVirtualHostAsync();
-        await using (var connection = new NpgsqlConnection($"{Postgres};Database=postgres"))
+        await using (var connection = new NpgsqlConnection($"{_infrastructure.PostgresServer};Database=postgres"))
         {
             await connection.OpenAsync();
             await new NpgsqlCommand($"DROP DATABASE IF EXISTS vidline_{_id} WITH (FORCE)", connection).ExecuteNonQueryAsync();
         }
         try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { }
         Edge.Dispose();
+        _management.Dispose();
     }
 
     /// <summary>Another process of a service, as an operator scaling out would start it.</summary>
@@ -101,6 +125,12 @@ public sealed class Pipeline : IAsyncLifetime
     {
         _services[name].Kill();
         await _services[name].StartAsync(overrides);
+    }
+
+    /// <summary>Starts every service of the manifest that is not running (after a test stopped or crashed one).</summary>
+    public async Task StartStoppedAsync()
+    {
+        foreach (var service in _services.Values.Where(s => s.Pid is null)) await service.StartAsync();
     }
 
     /// <summary>ffmpeg processes working on <paramref name="jobId"/> (their command lines name the job's folders).</summary>
@@ -217,29 +247,23 @@ public sealed class Pipeline : IAsyncLifetime
         if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh {command} failed: {output}");
     }
 
-    private static readonly HttpClient Management = new()
-    {
-        BaseAddress = new Uri("http://127.0.0.1:15672"),
-        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes("guest:guest"))) },
-    };
-
     private async Task CreateVirtualHostAsync()
     {
-        (await Management.PutAsync($"/api/vhosts/{_id}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
-        (await Management.PutAsync($"/api/permissions/{_id}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" })))
+        (await _management.PutAsync($"/api/vhosts/{_id}", JsonContent.Create(new { }))).EnsureSuccessStatusCode();
+        (await _management.PutAsync($"/api/permissions/{_id}/guest", JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" })))
             .EnsureSuccessStatusCode();
     }
 
-    private Task DeleteVirtualHostAsync() => Management.DeleteAsync($"/api/vhosts/{_id}");
+    private Task DeleteVirtualHostAsync() => _management.DeleteAsync($"/api/vhosts/{_id}");
 
     /// <summary>Messages waiting in a queue of this pipeline's virtual host.</summary>
     public async Task<int> QueueDepthAsync(string queue)
     {
-        var queueInfo = await Management.GetFromJsonAsync<JsonElement>($"/api/queues/{_id}/{queue}");
+        var queueInfo = await _management.GetFromJsonAsync<JsonElement>($"/api/queues/{_id}/{queue}");
         return queueInfo.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -62,7 +62,29 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
         throw new TimeoutException($"{name} did not become healthy:\n{Tail()}");
     }
 
-    /// <summary>kill -9: no graceful shutdown, exactly like a crashed node.</summary>
+    /// <summary>
+    /// A signal to the service's own process, not its children: SIGKILL is a node crashing, SIGTERM an operator
+    /// stopping it. Whatever ffmpeg it started must then go by the service's own means.
+    /// </summary>
+    public void Send(UnixSignal signal)
+    {
+        if (_process is { HasExited: false } p) UnixSignals.Send(p.Id, signal);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; false if it still runs.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is null) return true;
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    /// <summary>kill -9 of the service and everything it started: test hygiene, not a fault.</summary>
     public void Kill()
     {
         if (_process is { HasExited: false } p)

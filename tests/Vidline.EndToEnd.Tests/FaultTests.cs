@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Net;
+using Vidline.Contracts;
+using Xunit.Abstractions;
+
+namespace Vidline.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 10's faults, struck at real processes mid-job: kill -9 of each service, a RabbitMQ and a PostgreSQL
+/// restart, SIGTERM of a busy transcoder, one of two transcoders dying, a frozen ffmpeg, a full disk. After each,
+/// the same promises are checked: the job completes, an SSE client that reconnects with Last-Event-ID saw every
+/// event once, one `done` per run and progress that never went back, no ffmpeg and no partial file is left, and
+/// no message sits in an `_error` queue. Every broken promise is listed, not just the first. Recovery times
+/// (strike → completed) go to the test output for docs/reliability.md; they are measured, never asserted.
+/// </summary>
+public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFixture<FaultFixture>, IAsyncLifetime
+{
+    /// <summary>How long a job may take to recover: stall timeout (8 s here) + a new attempt + the rest, with room for a busy machine.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    /// <summary>What scripts/services.sh gives a service between SIGTERM and SIGKILL (scripts/lib.sh, stop_pid).</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The watchdog's setting (StageWork:SilenceTimeout): ffmpeg silent this long is hung.</summary>
+    private const string SilenceTimeout = "00:00:04";
+
+    /// <summary>How long the broker or the database stays down in a restart.</summary>
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(3);
+
+    private Pipeline Pipeline => world.Pipeline;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Whatever a test left broken (it may have failed halfway through a fault), the next one starts on a whole system.</summary>
+    public async Task DisposeAsync()
+    {
+        await world.Broker.EnsureRunningAsync();
+        await world.Database.EnsureRunningAsync();
+        await Pipeline.StartStoppedAsync();
+    }
+
+    [Fact]
+    public Task Kill_9_of_ingest_api_mid_transcode() => CrashAndRestartAsync("ingest-api", MidTranscode);
+
+    [Fact]
+    public Task Kill_9_of_the_transcoder_mid_encode() => CrashAndRestartAsync("transcoder", MidTranscode);
+
+    [Fact]
+    public Task Kill_9_of_the_validator_during_validation() => CrashAndRestartAsync("validator", InStage(Stages.Validation));
+
+    [Fact]
+    public Task Kill_9_of_the_packager_during_packaging() => CrashAndRestartAsync("packager", InStage(Stages.Packaging));
+
+    [Fact]
+    public Task Kill_9_of_the_progress_gateway_mid_transcode() => CrashAndRestartAsync("progress-gateway", MidTranscode);
+
+    [Fact]
+    public async Task RabbitMq_restart_mid_transcode()
+    {
+        await using var job = await SubmitAsync();
+        await job.Witness.WaitForAsync(MidTranscode, Patience);
+        var strike = Stopwatch.StartNew();
+        try
+        {
+            await world.Broker.RestartAsync(Outage);
+        }
+        finally
+        {
+            await world.Broker.EnsureRunningAsync();
+        }
+        await AssertRecoveredAsync(job, strike, "RabbitMQ restart (3 s down) mid-transcode");
+    }
+
+    [Fact]
+    public async Task PostgreSql_restart_mid_transcode()
+    {
+        await using var job = await SubmitAsync();
+        await job.Witness.WaitForAsync(MidTranscode, Patience);
+        var strike = Stopwatch.StartNew();
+        try
+        {
+            await world.Database.RestartAsync(Outage);
+        }
+        finally
+        {
+            await world.Database.EnsureRunningAsync();
+        }
+        await AssertRecoveredAsync(job, strike, "PostgreSQL restart (3 s down) mid-transcode");
+    }
+
+    [Fact]
+    public async Task Sigterm_of_a_busy_transcoder_returns_its_job_and_leaves_no_ffmpeg()
+    {
+        await using var job = await SubmitAsync();
+        await job.Witness.WaitForAsync(MidTranscode, Patience);
+        var transcoder = Pipeline["transcoder"];
+        var ffmpeg = Pipeline.FfmpegProcessesOf(job.Id);
+        var strike = Stopwatch.StartNew();
+        transcoder.Send(UnixSignal.Term);
+        if (await transcoder.WaitForExitAsync(StopTimeout))
+            output.WriteLine($"the transcoder exited {strike.Elapsed.TotalSeconds:0.0} s after SIGTERM");
+        else
+        {
+            job.Findings.Add($"the transcoder did not exit within its stop timeout ({StopTimeout.TotalSeconds} s) after SIGTERM; killed, as the scripts would");
+            transcoder.Send(UnixSignal.Kill);
+            await transcoder.WaitForExitAsync(StopTimeout);
+        }
+        job.Findings.AddRange(await OutlivedAsync(ffmpeg, "the transcoder that got SIGTERM"));
+        await transcoder.StartAsync();
+        await AssertRecoveredAsync(job, strike, "SIGTERM of a busy transcoder, then start");
+    }
+
+    [Fact]
+    public async Task Two_transcoders_one_killed_mid_encode_the_other_finishes()
+    {
+        var second = await Pipeline.StartAnotherAsync("transcoder");
+        try
+        {
+            await using var job = await SubmitAsync();
+            await job.Witness.WaitForAsync(MidTranscode, Patience);
+            var ffmpeg = Pipeline.FfmpegProcessesOf(job.Id);
+            var working = new[] { Pipeline["transcoder"], second }.Single(node => ffmpeg.Any(pid => UnixSignals.ParentOf(pid) == node.Pid));
+            var strike = Stopwatch.StartNew();
+            working.Send(UnixSignal.Kill);
+            await working.WaitForExitAsync(StopTimeout);
+            job.Findings.AddRange(await OutlivedAsync(ffmpeg, $"{working.Name}, killed"));
+            // The killed node stays down until the job is done: the other one has to finish it.
+            await AssertRecoveredAsync(job, strike, $"kill -9 of {working.Name}, one of two transcoders");
+        }
+        finally
+        {
+            second.Kill();
+            await Pipeline.StartStoppedAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_frozen_ffmpeg_is_killed_by_the_watchdog_and_its_attempt_retried()
+    {
+        await Pipeline.RestartAsync("transcoder", new Dictionary<string, string> { ["StageWork__SilenceTimeout"] = SilenceTimeout });
+        IReadOnlyList<int> frozen = [];
+        try
+        {
+            await using var job = await SubmitAsync();
+            await job.Witness.WaitForAsync(MidTranscode, Patience);
+            frozen = Pipeline.FfmpegProcessesOf(job.Id);
+            var strike = Stopwatch.StartNew();
+            foreach (var pid in frozen) UnixSignals.Send(pid, UnixSignal.Stop);
+            await AssertRecoveredAsync(job, strike, $"SIGSTOP of ffmpeg mid-transcode (silence timeout {SilenceTimeout})",
+                () => frozen.Where(UnixSignals.IsAlive).Select(pid => $"the frozen ffmpeg {pid} is still there: the watchdog never killed it"));
+        }
+        finally
+        {
+            foreach (var pid in frozen) UnixSignals.Send(pid, UnixSignal.Kill);
+            await Pipeline.RestartAsync("transcoder"); // back to the usual settings
+        }
+    }
+
+    [Fact]
+    public async Task A_full_disk_fails_the_job_with_the_reason_and_a_retry_completes_it_once_space_is_back()
+    {
+        var filler = Path.Combine(Pipeline.StorageRoot, "filler");
+        try
+        {
+            await using var job = await SubmitAsync(runs: 2);
+            await job.Witness.WaitForAsync(MidTranscode, Patience);
+            var strike = Stopwatch.StartNew();
+            var filled = await FillAsync(filler);
+            output.WriteLine($"filled the storage volume with {filled / (1 << 20)} MB");
+
+            var failed = await Pipeline.WaitForStatusAsync(job.Id, JobStatuses.Failed, Patience);
+            output.WriteLine($"failed {strike.Elapsed.TotalSeconds:0.0} s after the disk filled: {failed.GetProperty("error_message")}");
+            var reason = failed.GetProperty("error_message").GetString() ?? "";
+            if (!new[] { "disk", "space" }.Any(word => reason.Contains(word, StringComparison.OrdinalIgnoreCase)))
+                job.Findings.Add($"the failed job's reason does not say the disk is full: \"{reason}\"");
+
+            File.Delete(filler);
+            var retried = Stopwatch.StartNew();
+            var retry = await Pipeline.Edge.PostAsync($"/jobs/{job.Id}/retry", null);
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+            await AssertRecoveredAsync(job, retried, "retry after the full disk was freed");
+        }
+        finally
+        {
+            File.Delete(filler);
+        }
+    }
+
+    // ---- the strikes
+
+    private static readonly Func<SseEvent, bool> MidTranscode = InStage(Stages.Transcoding, atLeast: 10);
+
+    /// <summary>A progress event of <paramref name="stage"/> at or beyond <paramref name="atLeast"/> percent of the stage.</summary>
+    private static Func<SseEvent, bool> InStage(PipelineStage stage, double atLeast = 0) => e =>
+        e.Type == "progress" && e.Json.GetProperty("stage").GetString() == stage.Name && e.Json.GetProperty("stage_progress").GetDouble() >= atLeast;
+
+    /// <summary>kill -9 of the service alone (its children are left to their fate, as in a real crash), then start it again.</summary>
+    private async Task CrashAndRestartAsync(string service, Func<SseEvent, bool> when)
+    {
+        await using var job = await SubmitAsync();
+        await job.Witness.WaitForAsync(when, Patience);
+        var node = Pipeline[service];
+        var ffmpeg = Pipeline.FfmpegProcessesOf(job.Id).Where(pid => UnixSignals.ParentOf(pid) == node.Pid).ToList();
+        var strike = Stopwatch.StartNew();
+        node.Send(UnixSignal.Kill);
+        await node.WaitForExitAsync(StopTimeout);
+        job.Findings.AddRange(await OutlivedAsync(ffmpeg, $"{service}, killed"));
+        await node.StartAsync();
+        await AssertRecoveredAsync(job, strike, $"kill -9 of {service}, then start");
+    }
+
+    /// <summary>Writes zeros until the volume is full; returns how much it took.</summary>
+    private static async Task<long> FillAsync(string path)
+    {
+        var chunk = new byte[4 << 20];
+        long written = 0;
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        try
+        {
+            while (true)
+            {
+                await file.WriteAsync(chunk);
+                await file.FlushAsync();
+                written += chunk.Length;
+            }
+        }
+        catch (IOException) { } // ENOSPC: full
+        return written;
+    }
+
+    // ---- the promises
+
+    private async Task<WatchedJob> SubmitAsync(int runs = 1)
+    {
+        var id = await Pipeline.SubmitAsync(world.Clip);
+        return new WatchedJob(id, StreamWitness.Follow(Pipeline.Edge, id, runs));
+    }
+
+    /// <summary>ffmpeg processes that still run a moment after the service that started them went away.</summary>
+    private static async Task<IEnumerable<string>> OutlivedAsync(IReadOnlyList<int> ffmpeg, string parent)
+    {
+        for (var i = 0; i < 20 && ffmpeg.Any(UnixSignals.IsAlive); i++) await Task.Delay(100);
+        return ffmpeg.Where(UnixSignals.IsAlive).Select(pid => $"ffmpeg {pid} outlived {parent}");
+    }
+
+    private async Task AssertRecoveredAsync(WatchedJob job, Stopwatch sinceStrike, string fault, Func<IEnumerable<string>>? more = null)
+    {
+        var findings = job.Findings;
+        try
+        {
+            await Pipeline.WaitForStatusAsync(job.Id, JobStatuses.Completed, Patience);
+            output.WriteLine($"recovery: {fault}: completed {sinceStrike.Elapsed.TotalSeconds:0.0} s after the strike");
+        }
+        catch (TimeoutException)
+        {
+            findings.Add($"the job did not complete within {Patience.TotalSeconds} s of the strike; it is {await Pipeline.Edge.GetStringAsync($"/jobs/{job.Id}")}");
+        }
+        if (more is not null) findings.AddRange(more());
+
+        try
+        {
+            await job.Witness.Finished.WaitAsync(TimeSpan.FromSeconds(30));
+            findings.AddRange(job.Witness.Findings(await Pipeline.StreamAsync(job.Id, TimeSpan.FromSeconds(30), lastEventId: "0")));
+        }
+        catch (TimeoutException e)
+        {
+            findings.Add($"SSE: the stream did not end with `done`: {e.Message[..Math.Min(600, e.Message.Length)]}\n{job.Witness.Trace()}");
+        }
+        output.WriteLine(job.Witness.Summary());
+
+        var ffmpeg = Pipeline.FfmpegProcessesOf(job.Id);
+        if (ffmpeg.Count > 0) findings.Add($"ffmpeg of the job still running after it ended: {string.Join(", ", ffmpeg)}");
+        foreach (var pid in ffmpeg) UnixSignals.Send(pid, UnixSignal.Kill);
+        findings.AddRange(LeftoversOf(job.Id));
+        var errors = (await world.Broker.QueuesAsync(Pipeline.VirtualHost)).Where(q => q.Key.EndsWith("_error") && q.Value > 0).ToList();
+        if (errors.Count > 0) findings.Add($"messages in error queues: {string.Join(", ", errors.Select(q => $"{q.Key}: {q.Value}"))}");
+
+        Assert.True(findings.Count == 0, $"{fault}: {findings.Count} broken promise(s):\n- {string.Join("\n- ", findings)}\n\n{Pipeline.Logs()}");
+    }
+
+    /// <summary>
+    /// What a finished job must not leave in storage: its work folder (attempt folders live there), files being
+    /// written (`*.partial`) and folders being swapped in (`*.staging`, `*.tmp`), anywhere under its keys.
+    /// </summary>
+    private IEnumerable<string> LeftoversOf(Guid jobId)
+    {
+        var root = Pipeline.StorageRoot;
+        var job = jobId.ToString("N");
+        if (Directory.Exists(Path.Combine(root, "work", job)))
+            yield return $"work/{job} is still there: {string.Join(", ", Directory.EnumerateFileSystemEntries(Path.Combine(root, "work", job), "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(root, p)))}";
+        var entries = new[] { "uploads", "outputs", "work" }
+            .Select(top => Path.Combine(root, top))
+            .Where(Directory.Exists)
+            .SelectMany(top => Directory.EnumerateFileSystemEntries(top, job + "*"))
+            .SelectMany(entry => Directory.Exists(entry) ? Directory.EnumerateFileSystemEntries(entry, "*", SearchOption.AllDirectories).Prepend(entry) : [entry]);
+        foreach (var entry in entries)
+        {
+            var name = Path.GetFileName(entry);
+            if (name.EndsWith(".partial") || name.EndsWith(".staging") || name.EndsWith(".tmp") || name.StartsWith("attempt-"))
+                yield return $"partial file left: {Path.GetRelativePath(root, entry)}";
+        }
+    }
+
+    /// <summary>A submitted job, its SSE witness, and the broken promises found while the fault played out.</summary>
+    private sealed record WatchedJob(Guid Id, StreamWitness Witness) : IAsyncDisposable
+    {
+        public List<string> Findings { get; } = [];
+
+        public ValueTask DisposeAsync() => Witness.DisposeAsync();
+    }
+}
