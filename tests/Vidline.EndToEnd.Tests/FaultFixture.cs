@@ -24,7 +24,7 @@ public sealed class FaultFixture : IAsyncLifetime
         Directory.CreateDirectory(Pipeline.StorageRoot);
         await HostCommand.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={StorageSize}", "tmpfs", Pipeline.StorageRoot]);
         await Pipeline.InitializeAsync();
-        Clip = await Pipeline.Clips.LongClipAsync("fault", 12);
+        Clip = await Pipeline.Clips.ClipAsync("fault", 1280, 720, 10);
     }
 
     public async Task DisposeAsync()

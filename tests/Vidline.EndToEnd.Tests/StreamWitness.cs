@@ -73,7 +73,11 @@ public sealed class StreamWitness : IAsyncDisposable
     public string Summary()
     {
         var events = Events;
-        return $"stream: {events.Count} events, {Reconnects} reconnects, progress backwards {Backwards(events).Count} times";
+        // Where the job's time went, from the events' own timestamps (first to last progress event of each stage).
+        var stages = events.Where(e => e.Type == "progress")
+            .GroupBy(e => e.Json.GetProperty("stage").GetString())
+            .Select(g => $"{g.Key} {(g.Max(Stamp) - g.Min(Stamp)).TotalSeconds:0.0} s");
+        return $"stream: {events.Count} events, {Reconnects} reconnects, progress backwards {Backwards(events).Count} times; {string.Join(", ", stages)}";
     }
 
     public string Trace() => string.Join("\n", Events.Select(e => $"{e.Id} {e.Type} {e.Data[..Math.Min(140, e.Data.Length)]}"));
@@ -84,6 +88,8 @@ public sealed class StreamWitness : IAsyncDisposable
         try { await Finished; } catch (OperationCanceledException) { }
         _stop.Dispose();
     }
+
+    private static DateTimeOffset Stamp(SseEvent e) => e.Json.GetProperty("timestamp").GetDateTimeOffset();
 
     private static List<string> Backwards(IReadOnlyList<SseEvent> events)
     {
