@@ -14,7 +14,7 @@ public sealed class FaultFixture : IAsyncLifetime
     public PrivateDatabase Database { get; } = new();
     public Pipeline Pipeline { get; private set; } = null!;
 
-    /// <summary>12 s of 1080p: with the tests' ultrafast ladder, a transcode of some seconds, long enough to strike in.</summary>
+    /// <summary>10 s of 720p: with the tests' ultrafast ladder a transcode of 10–20 s here, long enough to strike in, short enough for CI.</summary>
     public string Clip { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -127,10 +127,14 @@ public sealed class Pipeline : IAsyncLifetime
         await _services[name].StartAsync(overrides);
     }
 
-    /// <summary>Starts every service of the manifest that is not running (after a test stopped or crashed one).</summary>
-    public async Task StartStoppedAsync()
+    /// <summary>Every service of the manifest running with the usual settings again, after a test stopped, crashed or reconfigured some.</summary>
+    public async Task RestoreAsync()
     {
-        foreach (var service in _services.Values.Where(s => s.Pid is null)) await service.StartAsync();
+        foreach (var service in _services.Values.Where(s => s.Pid is null || s.Overridden))
+        {
+            service.Kill();
+            await service.StartAsync();
+        }
     }
 
     /// <summary>ffmpeg processes working on <paramref name="jobId"/> (their command lines name the job's folders).</summary>

@@ -16,6 +16,9 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
     public string LogPath => Path.Combine(logDirectory, $"{name}.log");
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>Whether the last start changed a setting (a test's special configuration, to be undone after it).</summary>
+    public bool Overridden { get; private set; }
+
     public async Task StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
     {
         var info = new ProcessStartInfo("dotnet")
@@ -31,6 +34,7 @@ public sealed class ServiceProcess(string name, string projectDirectory, string 
         foreach (var (key, value) in environment) info.Environment[key] = value;
         info.Environment["Service__Node"] = name;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        Overridden = overrides is { Count: > 0 };
 
         var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };

@@ -38,6 +38,28 @@ public static class UnixSignals
         catch (IOException) { return null; }
     }
 
+    /// <summary>The processes <paramref name="pid"/> started: each thread lists the children it forked.</summary>
+    public static IEnumerable<int> ChildrenOf(int pid)
+    {
+        string[] threads;
+        try { threads = Directory.GetDirectories($"/proc/{pid}/task"); }
+        catch (IOException) { yield break; }
+        foreach (var thread in threads)
+        {
+            string children;
+            try { children = File.ReadAllText(Path.Combine(thread, "children")); }
+            catch (IOException) { continue; }
+            foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries)) yield return int.Parse(child);
+        }
+    }
+
+    /// <summary>The command line of <paramref name="pid"/>, arguments separated by spaces; empty once it is gone.</summary>
+    public static string CommandLineOf(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return ""; }
+    }
+
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !IsZombie(pid);
 
     private static bool IsZombie(int pid)
