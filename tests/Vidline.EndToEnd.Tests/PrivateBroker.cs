@@ -76,6 +76,8 @@ public sealed class PrivateBroker : IAsyncDisposable
             .ToDictionary(fields => fields[0], fields => int.Parse(fields[1]));
     }
 
+    public Task PurgeAsync(string virtualHost, string queue) => Tool("rabbitmqctl", "purge_queue", "-p", virtualHost, queue);
+
     public async ValueTask DisposeAsync()
     {
         try { await Tool("rabbitmqctl", "shutdown"); }
