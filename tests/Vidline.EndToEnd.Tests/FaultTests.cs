@@ -61,38 +61,12 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
     public Task Kill_9_of_the_progress_gateway_mid_transcode() => CrashAndRestartAsync("progress-gateway", job => job.Witness.WaitForAsync(MidTranscode, Patience));
 
     [Fact]
-    public async Task RabbitMq_restart_mid_transcode()
-    {
-        await using var job = await SubmitAsync();
-        await job.Witness.WaitForAsync(MidTranscode, Patience);
-        var strike = Stopwatch.StartNew();
-        try
-        {
-            await world.Broker.RestartAsync(BrokerOutage);
-        }
-        finally
-        {
-            await world.Broker.EnsureRunningAsync();
-        }
-        await AssertRecoveredAsync(job, strike, $"RabbitMQ restart ({BrokerOutage.TotalSeconds} s down) mid-transcode");
-    }
+    public Task RabbitMq_restart_mid_transcode() => ServerRestartMidTranscodeAsync(
+        () => world.Broker.RestartAsync(BrokerOutage), $"RabbitMQ restart ({BrokerOutage.TotalSeconds} s down) mid-transcode");
 
     [Fact]
-    public async Task PostgreSql_restart_mid_transcode()
-    {
-        await using var job = await SubmitAsync();
-        await job.Witness.WaitForAsync(MidTranscode, Patience);
-        var strike = Stopwatch.StartNew();
-        try
-        {
-            await world.Database.RestartAsync(DatabaseOutage);
-        }
-        finally
-        {
-            await world.Database.EnsureRunningAsync();
-        }
-        await AssertRecoveredAsync(job, strike, $"PostgreSQL restart ({DatabaseOutage.TotalSeconds} s down) mid-transcode");
-    }
+    public Task PostgreSql_restart_mid_transcode() => ServerRestartMidTranscodeAsync(
+        () => world.Database.RestartAsync(DatabaseOutage), $"PostgreSQL restart ({DatabaseOutage.TotalSeconds} s down) mid-transcode");
 
     [Fact]
     public async Task Sigterm_of_a_busy_transcoder_returns_its_job_and_leaves_no_ffmpeg()
@@ -214,6 +188,16 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         job.Findings.AddRange(await OutlivedAsync(ffmpeg, $"{service}, killed"));
         await node.StartAsync();
         await AssertRecoveredAsync(job, strike, $"kill -9 of {service}, then start");
+    }
+
+    /// <summary>A server goes down and comes back (if the test fails halfway, DisposeAsync brings it back).</summary>
+    private async Task ServerRestartMidTranscodeAsync(Func<Task> restart, string fault)
+    {
+        await using var job = await SubmitAsync();
+        await job.Witness.WaitForAsync(MidTranscode, Patience);
+        var strike = Stopwatch.StartNew();
+        await restart();
+        await AssertRecoveredAsync(job, strike, fault);
     }
 
     /// <summary>
