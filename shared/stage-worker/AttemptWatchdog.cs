@@ -14,24 +14,20 @@ public sealed class AttemptWatchdog : IAsyncDisposable
 {
     private readonly ProgressOutbox _outbox;
     private readonly StageHeartbeat _beat;
-    private readonly WatchLimits _limits;
+    private readonly AttemptPulse _pulse;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _fired = new();
     private readonly CancellationTokenSource _stop;
     private readonly Task _watching;
-    private readonly DateTimeOffset _started;
-    private long _lastAdvanceTicks;
-    private int _advancedSinceBeat;
 
     public AttemptWatchdog(ProgressOutbox outbox, StageHeartbeat beat, WatchLimits limits, ILogger logger,
         CancellationToken attemptToken, TimeProvider? clock = null)
     {
-        (_outbox, _beat, _limits, _logger, _clock) = (outbox, beat, limits, logger, clock ?? TimeProvider.System);
-        _started = _clock.GetUtcNow();
-        _lastAdvanceTicks = _started.UtcTicks;
+        (_outbox, _beat, _logger, _clock) = (outbox, beat, logger, clock ?? TimeProvider.System);
+        _pulse = new AttemptPulse(limits, beat.Stage, _clock.GetUtcNow());
         _stop = CancellationTokenSource.CreateLinkedTokenSource(attemptToken);
-        _watching = WatchAsync(_stop.Token);
+        _watching = WatchAsync(limits.CheckPeriod, _stop.Token);
     }
 
     /// <summary>Fires when the attempt stopped advancing or ran out of time.</summary>
@@ -41,39 +37,24 @@ public sealed class AttemptWatchdog : IAsyncDisposable
     public string? Verdict { get; private set; }
 
     /// <summary>The work moved forward.</summary>
-    public void Advanced()
-    {
-        Interlocked.Exchange(ref _lastAdvanceTicks, _clock.GetUtcNow().UtcTicks);
-        Interlocked.Exchange(ref _advancedSinceBeat, 1);
-    }
+    public void Advanced() => _pulse.Advanced(_clock.GetUtcNow());
 
-    private async Task WatchAsync(CancellationToken ct)
+    private async Task WatchAsync(TimeSpan checkPeriod, CancellationToken ct)
     {
         try
         {
             // The first beat says the attempt has been taken from its queue; the saga times a started attempt by its heartbeats.
             Beat();
-            var lastBeat = _clock.GetUtcNow();
-            using var timer = new PeriodicTimer(_limits.CheckPeriod, _clock);
+            using var timer = new PeriodicTimer(checkPeriod, _clock);
             while (await timer.WaitForNextTickAsync(ct))
             {
-                var now = _clock.GetUtcNow();
-                var silent = now - new DateTimeOffset(Interlocked.Read(ref _lastAdvanceTicks), TimeSpan.Zero);
-                if (now - _started >= _limits.Deadline)
+                var (beat, stop) = _pulse.Check(_clock.GetUtcNow());
+                if (stop is not null)
                 {
-                    Fire($"{_beat.Stage} ran past its deadline of {_limits.Deadline.TotalSeconds:0} s ({_limits.DeadlineRule})");
+                    Fire(stop);
                     return;
                 }
-                if (silent >= _limits.SilenceTimeout)
-                {
-                    Fire($"ffmpeg made no progress for {_limits.SilenceTimeout.TotalSeconds:0.#} s");
-                    return;
-                }
-                if (now - lastBeat >= _limits.HeartbeatInterval && Interlocked.Exchange(ref _advancedSinceBeat, 0) == 1)
-                {
-                    Beat();
-                    lastBeat = now;
-                }
+                if (beat) Beat();
             }
         }
         catch (OperationCanceledException) { }
@@ -94,6 +75,38 @@ public sealed class AttemptWatchdog : IAsyncDisposable
         await _watching;
         _stop.Dispose();
         _fired.Dispose();
+    }
+}
+
+/// <summary>
+/// The rules of one attempt's liveness, apart from timers: beat once per heartbeat interval if the work advanced
+/// since the last beat; stop it when it has been silent for the silence timeout or is past its deadline.
+/// </summary>
+public sealed class AttemptPulse(WatchLimits limits, string stage, DateTimeOffset started)
+{
+    private readonly Lock _gate = new();
+    private DateTimeOffset _lastAdvance = started;
+    private DateTimeOffset _lastBeat = started;
+    private bool _advancedSinceBeat;
+
+    public void Advanced(DateTimeOffset now)
+    {
+        lock (_gate) (_lastAdvance, _advancedSinceBeat) = (now, true);
+    }
+
+    /// <summary>Whether to beat now, and why to stop the attempt (null: keep going).</summary>
+    public (bool Beat, string? Stop) Check(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (now - started >= limits.Deadline)
+                return (false, $"{stage} ran past its deadline of {limits.Deadline.TotalSeconds:0} s ({limits.DeadlineRule})");
+            if (now - _lastAdvance >= limits.SilenceTimeout)
+                return (false, $"ffmpeg made no progress for {limits.SilenceTimeout.TotalSeconds:0.#} s");
+            if (now - _lastBeat < limits.HeartbeatInterval || !_advancedSinceBeat) return (false, null);
+            (_lastBeat, _advancedSinceBeat) = (now, false);
+            return (true, null);
+        }
     }
 }
 
