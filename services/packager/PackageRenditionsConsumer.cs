@@ -14,7 +14,14 @@ public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager 
         await RemovePartialOutputAsync(command);
         var partial = StorageKeys.Partial(command.OutputPrefix);
         var files = command.Renditions.Select(r => RenditionFile.From(r, store.PathFor(r.Key))).ToList();
-        var package = await packager.PackageAsync(files, store.PathFor(partial), cancellationToken);
+        // The muxer's output time moving on is the stage's sign of life for its watchdog (a long source takes a while).
+        var muxed = TimeSpan.Zero;
+        var package = await packager.PackageAsync(files, store.PathFor(partial), cancellationToken, ffmpeg =>
+        {
+            if (ffmpeg.OutTime is not { } at || at <= muxed) return;
+            muxed = at;
+            progress.Advancing();
+        });
         // The package appears under its prefix all at once, complete.
         await store.MovePrefixAsync(partial, command.OutputPrefix, cancellationToken);
         await progress.ReportAsync(100, $"packaged {files.Count} renditions as HLS and DASH", force: true, cancellationToken: cancellationToken);

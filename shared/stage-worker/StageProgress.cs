@@ -42,6 +42,9 @@ public sealed class StageProgress(ProgressOutbox outbox, Guid jobId, int run, st
         return Task.CompletedTask;
     }
 
+    /// <summary>The work moved forward where no figure can be given (ffmpeg's output time advanced): the attempt is alive.</summary>
+    public void Advancing() => onAdvance?.Invoke();
+
     public Task WarnAsync(string message, CancellationToken cancellationToken = default)
     {
         outbox.Post(new WarningReported(NewId.NextGuid(), jobId, run, stage, message, _clock.GetUtcNow()));
