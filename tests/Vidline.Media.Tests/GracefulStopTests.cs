@@ -100,6 +100,8 @@ public sealed class GracefulStopTests(TestMedia media) : IAsyncLifetime
     {
         var job = Guid.NewGuid();
         using var first = Node("node-1");
+        // As ingest-api does: the queue exists before the command is sent, whenever the consumer's endpoint is ready.
+        await StageQueueTopology.DeclareAsync(first.Services.GetRequiredService<IConfiguration>());
         await first.StartAsync();
         var commands = await first.Services.GetRequiredService<IBus>().GetSendEndpoint(StageQueueTopology.AddressOf(Stages.Packaging));
         await commands.Send(new PackageRenditions(job, 1, 3, [], $"work/{job:N}/package/attempt-3"));
