@@ -8,32 +8,41 @@ namespace Vidline.StageWorker;
 /// <summary>
 /// What a stage tells the world while it works (progress, warnings, heartbeats) goes through this buffer, so a broker
 /// that is down or restarting never costs the stage its work: posting never blocks or throws, and a sender loop
-/// delivers when the broker answers. The buffer stays small by keeping only what still matters: the newest progress
-/// and the newest heartbeat of each job (a newer one makes the older news) and every warning, up to a bound.
+/// delivers when the broker answers. Messages go out in the order they were posted. The buffer stays small by keeping
+/// only what still matters: a routine progress report waiting to be sent is replaced by the job's next one (a newer
+/// figure makes it old news), while the reports that mark a step (forced: a stage starts, ends) and every warning are
+/// kept, up to a bound; of heartbeats only each job's newest waits.
 /// </summary>
 public sealed class ProgressOutbox(IPublishEndpoint publisher, ILogger<ProgressOutbox> logger, TimeProvider? clock = null) : BackgroundService
 {
-    /// <summary>Warnings are few per job (a handful per source); this many pending means the broker is long gone.</summary>
-    public const int WarningLimit = 1000;
+    /// <summary>Step reports and warnings are a handful per job; this many pending means the broker is long gone.</summary>
+    public const int KeptLimit = 1000;
 
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new();
-    private readonly Queue<WarningReported> _warnings = new();
-    private readonly Dictionary<Guid, ProgressReported> _progress = new();
+    private readonly LinkedList<object> _queue = new();
+    private readonly Dictionary<Guid, LinkedListNode<object>> _routine = new();
     private readonly Dictionary<Guid, StageHeartbeat> _beats = new();
     private readonly SemaphoreSlim _posted = new(0);
     private readonly SemaphoreSlim _sending = new(1, 1);
-    private int _droppedWarnings;
+    private int _kept;
+    private int _dropped;
 
     /// <summary>Messages waiting for the broker.</summary>
-    public int Pending { get { lock (_gate) return _warnings.Count + _progress.Count + _beats.Count; } }
+    public int Pending { get { lock (_gate) return _queue.Count + _beats.Count; } }
 
-    public void Post(ProgressReported progress)
+    /// <summary>A progress report; <paramref name="routine"/> ones may be replaced by the job's next report while they wait.</summary>
+    public void Post(ProgressReported progress, bool routine = true)
     {
-        lock (_gate) _progress[progress.JobId] = progress;
+        lock (_gate)
+        {
+            if (_routine.Remove(progress.JobId, out var older)) _queue.Remove(older);
+            if (routine) _routine[progress.JobId] = _queue.AddLast(progress);
+            else Keep(progress);
+        }
         Wake();
     }
 
@@ -45,12 +54,19 @@ public sealed class ProgressOutbox(IPublishEndpoint publisher, ILogger<ProgressO
 
     public void Post(WarningReported warning)
     {
-        lock (_gate)
-        {
-            if (_warnings.Count < WarningLimit) _warnings.Enqueue(warning);
-            else _droppedWarnings++;
-        }
+        lock (_gate) Keep(warning);
         Wake();
+    }
+
+    private void Keep(object message)
+    {
+        if (_kept >= KeptLimit)
+        {
+            _dropped++;
+            return;
+        }
+        _kept++;
+        _queue.AddLast(message);
     }
 
     private void Wake()
@@ -92,13 +108,14 @@ public sealed class ProgressOutbox(IPublishEndpoint publisher, ILogger<ProgressO
         await _sending.WaitAsync(cancellationToken);
         try
         {
-            ReportDroppedWarnings();
-            while (Next() is { } message)
+            ReportDropped();
+            while (Next() is { } next)
             {
+                var message = next is LinkedListNode<object> node ? node.Value : next;
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(SendTimeout);
                 await publisher.Publish(message, message.GetType(), timeout.Token);
-                Sent(message);
+                Sent(next);
             }
         }
         finally
@@ -127,32 +144,35 @@ public sealed class ProgressOutbox(IPublishEndpoint publisher, ILogger<ProgressO
     {
         lock (_gate)
         {
-            if (_warnings.TryPeek(out var warning)) return warning;
-            if (_progress.Count > 0) return _progress.Values.First();
+            if (_queue.First is { } first) return first;
             return _beats.Count > 0 ? _beats.Values.First() : null;
         }
     }
 
-    /// <summary>Forgets a sent message, unless a newer one for its job arrived meanwhile.</summary>
+    /// <summary>Forgets a sent message, unless it was replaced meanwhile.</summary>
     private void Sent(object message)
     {
         lock (_gate)
         {
             switch (message)
             {
-                case WarningReported: _warnings.Dequeue(); break;
-                case ProgressReported p when _progress.TryGetValue(p.JobId, out var current) && ReferenceEquals(current, p):
-                    _progress.Remove(p.JobId); break;
+                case LinkedListNode<object> node when node.List is not null:
+                    _queue.Remove(node);
+                    if (node.Value is ProgressReported p && _routine.TryGetValue(p.JobId, out var routine) && routine == node) _routine.Remove(p.JobId);
+                    else _kept--;
+                    break;
                 case StageHeartbeat b when _beats.TryGetValue(b.JobId, out var current) && ReferenceEquals(current, b):
-                    _beats.Remove(b.JobId); break;
+                    _beats.Remove(b.JobId);
+                    break;
             }
         }
     }
 
-    private void ReportDroppedWarnings()
+    private void ReportDropped()
     {
         int dropped;
-        lock (_gate) (dropped, _droppedWarnings) = (_droppedWarnings, 0);
-        if (dropped > 0) logger.LogWarning("{Count} warnings were dropped while the broker was unreachable (at most {Limit} wait)", dropped, WarningLimit);
+        lock (_gate) (dropped, _dropped) = (_dropped, 0);
+        if (dropped > 0) logger.LogWarning("{Count} warnings and step reports were dropped while the broker was unreachable (at most {Limit} wait)",
+            dropped, KeptLimit);
     }
 }

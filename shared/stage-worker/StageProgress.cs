@@ -37,7 +37,7 @@ public sealed class StageProgress(ProgressOutbox outbox, Guid jobId, int run, st
             _lastProgress = Math.Max(_lastProgress, progress);
             // Posted under the lock, so the outbox keeps the report that came last as the newest.
             outbox.Post(new ProgressReported(NewId.NextGuid(), jobId, run, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
-                message, now, details, node));
+                message, now, details, node), routine: !force);
         }
         return Task.CompletedTask;
     }

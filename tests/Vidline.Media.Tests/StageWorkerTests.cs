@@ -109,14 +109,33 @@ public class ProgressOutboxTests
     }
 
     [Fact]
+    public async Task Step_reports_all_go_out_in_order_and_routine_ones_never_overtake_them()
+    {
+        var (endpoint, broker) = RecordingPublisher.Create();
+        var outbox = new ProgressOutbox(endpoint, NullLogger<ProgressOutbox>.Instance);
+        var job = Guid.NewGuid();
+
+        outbox.Post(Progress(job, 0) with { Message = "transcoding started" }, routine: false);
+        outbox.Post(Progress(job, 0) with { Message = "encoding 720p" }, routine: false);
+        outbox.Post(Progress(job, 5));
+        outbox.Post(Progress(job, 10));
+        outbox.Post(Progress(job, 100) with { Message = "encoded" }, routine: false);
+        outbox.Post(Progress(job, 100));
+        await outbox.SendPendingAsync(CancellationToken.None);
+
+        Assert.Equal(["transcoding started", "encoding 720p", "encoded", "100%"],
+            broker.Published.OfType<ProgressReported>().Select(p => p.Message));
+    }
+
+    [Fact]
     public void Warnings_waiting_for_the_broker_are_bounded()
     {
         var outbox = new ProgressOutbox(RecordingPublisher.Create().Endpoint, NullLogger<ProgressOutbox>.Instance);
         var job = Guid.NewGuid();
 
-        for (var i = 0; i < ProgressOutbox.WarningLimit + 50; i++) outbox.Post(Warning(job, $"warning {i}"));
+        for (var i = 0; i < ProgressOutbox.KeptLimit + 50; i++) outbox.Post(Warning(job, $"warning {i}"));
 
-        Assert.Equal(ProgressOutbox.WarningLimit, outbox.Pending);
+        Assert.Equal(ProgressOutbox.KeptLimit, outbox.Pending);
     }
 
     [Fact]
