@@ -3,7 +3,7 @@
 #
 #   scripts/services.sh start    build once (skip with SKIP_BUILD=1), start phase by phase, wait for each /health;
 #                                TRANSCODERS=3 VALIDATORS=2 PACKAGERS=2 start more processes of a stage
-#   scripts/services.sh stop     TERM, then KILL after 10 s
+#   scripts/services.sh stop     TERM, then KILL if a service is still there STOP_TIMEOUT (15) + 5 s later
 #   scripts/services.sh status
 #   scripts/services.sh metrics  where to scrape each node's Prometheus metrics
 #
@@ -16,6 +16,10 @@ CONFIGURATION="${CONFIGURATION:-Release}"
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"
 LOG_DIR="$VIDLINE_STATE/logs"
 PID_DIR="$VIDLINE_STATE/pids"
+# How long a service may take to stop: every service is told (StageWork:StopTimeout: a stage node kills its ffmpeg and
+# returns its message within it), and stop waits that long plus a margin before SIGKILL. One number for both.
+STOP_TIMEOUT="${STOP_TIMEOUT:-15}"
+[[ $STOP_TIMEOUT =~ ^[0-9]+$ ]] && ((STOP_TIMEOUT >= 1 && STOP_TIMEOUT < 3600)) || die "STOP_TIMEOUT=$STOP_TIMEOUT: expected seconds from 1 to 3599"
 
 # services [--where COLUMN=VALUE]: node name, project folder, assembly and port (after <env>_PORT overrides) of each
 # process to run, space-separated, in start order. A service with a `scale` variable (TRANSCODERS=3) runs that many
@@ -40,6 +44,8 @@ service_env() {
     export RabbitMq__Host=127.0.0.1
     export RabbitMq__Port="$AMQP_PORT"
     export Storage__Root="$VIDLINE_STORAGE"
+    StageWork__StopTimeout=$(printf '00:%02d:%02d' $((STOP_TIMEOUT / 60)) $((STOP_TIMEOUT % 60)))
+    export StageWork__StopTimeout
     export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 }
@@ -146,7 +152,7 @@ cmd_stop() {
         for pidfile in "$PID_DIR/$name.pid" "$PID_DIR/$name"-[0-9]*.pid; do
             [[ -e $pidfile ]] || continue
             if pid_alive "$pidfile" "$assembly.dll"; then
-                stop_pid "$pidfile" "$(basename "$pidfile" .pid)" 10 &
+                stop_pid "$pidfile" "$(basename "$pidfile" .pid)" $((STOP_TIMEOUT + 5)) &
             else
                 rm -f "$pidfile"
             fi

@@ -19,6 +19,7 @@ public static class IngestServices
         services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
         // The upload is the first stage: it beats like the others do.
         services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
+        services.AddProgressOutbox();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Upload:MaxBytes", new UploadOptions().MaxBytes));
 
         services.AddSingleton(TimeProvider.System);

@@ -18,9 +18,10 @@ public sealed class RenditionInspector(QualityMeter meter, QualityGate gate, IMe
             measurement = await meter.MeasureAsync(store.PathFor(rendition.Key), store.PathFor(sourceKey), source, target,
                 cancellationToken, onProgress);
         }
-        catch (FfmpegException e) when (!cancellationToken.IsCancellationRequested && e.ExitCode != -1)
+        catch (FfmpegException e) when (!cancellationToken.IsCancellationRequested && e.ExitCode != -1 && !e.KilledFromOutside && !e.DiskFull)
         {
-            // ffmpeg that cannot read the rendition is the gate's finding, not a crash of the stage.
+            // ffmpeg that cannot read the rendition is the gate's finding, not a crash of the stage (but the OOM
+            // killer or a full disk is the machine's fault: the stage fails as transient).
             return gate.Unreadable(rendition.Name, e.Summary);
         }
         return gate.Judge(target, source, measurement);

@@ -36,4 +36,6 @@ public sealed class ValidateRenditionsConsumer(StageRuntime runtime, QualityMete
             throw new PermanentStageFailure(gate.Explain(failed));
         return new RenditionsValidated(command.JobId, command.Attempt, scores);
     }
+
+    protected override double MediaSeconds(ValidateRenditions command) => command.Source.DurationSeconds;
 }

@@ -17,15 +17,19 @@ public sealed partial class AbrPackager(FfmpegRunner runner, LadderOptions optio
     public const string HlsMasterName = "master.m3u8";
     public const string DashManifestName = "manifest.mpd";
 
+    /// <param name="onProgress">Called per ffmpeg progress block (how far through the renditions the muxer is).</param>
     public async Task<AbrPackage> PackageAsync(
-        IReadOnlyList<RenditionFile> renditions, string outputDirectory, CancellationToken cancellationToken = default)
+        IReadOnlyList<RenditionFile> renditions, string outputDirectory, CancellationToken cancellationToken = default,
+        Action<FfmpegProgress>? onProgress = null)
     {
         if (renditions.Count == 0) throw new ArgumentException("Nothing to package.", nameof(renditions));
         Directory.CreateDirectory(outputDirectory);
         var mpdPath = Path.GetFullPath(Path.Combine(outputDirectory, DashManifestName));
         var masterPath = Path.GetFullPath(Path.Combine(outputDirectory, HlsMasterName));
 
-        await runner.RunFfmpegAsync(BuildArguments(renditions, mpdPath), null, null, cancellationToken).ConfigureAwait(false);
+        var parser = new FfmpegProgressParser();
+        await runner.RunFfmpegAsync(BuildArguments(renditions, mpdPath),
+            line => { if (parser.Feed(line) is { } progress) onProgress?.Invoke(progress); }, null, cancellationToken).ConfigureAwait(false);
 
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(masterPath, cancellationToken).ConfigureAwait(false));
         if (master.Problems().Count > 0)
@@ -42,7 +46,7 @@ public sealed partial class AbrPackager(FfmpegRunner runner, LadderOptions optio
 
     internal List<string> BuildArguments(IReadOnlyList<RenditionFile> renditions, string mpdPath)
     {
-        var args = new List<string>();
+        var args = new List<string> { "-progress", "pipe:1", "-nostats" };
         foreach (var rendition in renditions) HardenedInput.AddTo(args, rendition.Path);
 
         // Video of every rendition first, so output stream i is rendition i; audio once, from the

@@ -16,6 +16,9 @@ public sealed partial class FfmpegRunner(MediaOptions options)
 {
     private const int StderrTailLines = 50;
 
+    /// <summary>.NET reports a child ended by a signal as 128 + the signal's number; SIGKILL is 9.</summary>
+    private const int ExitBySigkill = 128 + 9;
+
     public MediaOptions Options { get; } = options;
 
     /// <summary>What this ffmpeg build can do (asked once, then remembered).</summary>
@@ -57,23 +60,23 @@ public sealed partial class FfmpegRunner(MediaOptions options)
 
         cancellationToken.ThrowIfCancellationRequested();
 
-        var startInfo = new ProcessStartInfo(executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in arguments) startInfo.ArgumentList.Add(argument);
+        // setpriv would start and then fail to find the tool; say plainly that it is missing instead.
+        if (ResolveExecutable(executable) is not { } resolved)
+            throw new FfmpegException(tool, -1, $"could not start '{executable}': not found", []);
+        var startInfo = ChildProcessLauncher.StartInfoFor(resolved, arguments);
+        startInfo.RedirectStandardInput = true;
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
+        startInfo.CreateNoWindow = true;
+        startInfo.StandardOutputEncoding = Encoding.UTF8;
+        startInfo.StandardErrorEncoding = Encoding.UTF8;
 
         using var process = new Process { StartInfo = startInfo };
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            process.Start();
+            await ChildProcessLauncher.StartAsync(process).ConfigureAwait(false);
         }
         catch (Win32Exception e)
         {
@@ -83,6 +86,9 @@ public sealed partial class FfmpegRunner(MediaOptions options)
         // ffprobe has no -nostdin; closing stdin stops it (or an odd ffmpeg build) waiting on the console.
         process.StandardInput.Close();
 
+        // A SIGKILL we sent is a cancellation; one we did not send (the OOM killer) is a fault of its own.
+        var killedByUs = false;
+        void Kill() { Volatile.Write(ref killedByUs, true); KillTree(process); }
         var tail = new Queue<string>(StderrTailLines);
         var fullStderr = onFullStderr is null ? null : new StringBuilder();
         // A throwing progress callback must not leave ffmpeg blocked on a full stdout pipe:
@@ -92,7 +98,7 @@ public sealed partial class FfmpegRunner(MediaOptions options)
         {
             if (callbackError is not null || onStdoutLine is null) return;
             try { onStdoutLine(line); }
-            catch (Exception e) { callbackError = e; KillTree(process); }
+            catch (Exception e) { callbackError = e; Kill(); }
         });
         var stderrTask = PumpAsync(process.StandardError, line =>
         {
@@ -101,7 +107,7 @@ public sealed partial class FfmpegRunner(MediaOptions options)
             tail.Enqueue(line);
         });
 
-        using (cancellationToken.Register(() => KillTree(process)))
+        using (cancellationToken.Register(Kill))
         {
             // Wait without the token: after a kill we still reap the process and drain its pipes,
             // so no zombie or half-read pipe outlives the call.
@@ -116,10 +122,19 @@ public sealed partial class FfmpegRunner(MediaOptions options)
 
         var tailLines = tail.ToArray();
         if (process.ExitCode != 0)
-            throw new FfmpegException(tool, process.ExitCode, Summarize(tailLines), tailLines);
+            throw new FfmpegException(tool, process.ExitCode, Summarize(tailLines), tailLines,
+                killedFromOutside: process.ExitCode == ExitBySigkill && !Volatile.Read(ref killedByUs));
 
         if (fullStderr is not null) onFullStderr!(fullStderr.ToString());
         return new FfmpegResult(process.ExitCode, tailLines, stopwatch.Elapsed);
+    }
+
+    private static string? ResolveExecutable(string executable)
+    {
+        if (executable.Contains('/')) return File.Exists(executable) ? Path.GetFullPath(executable) : null;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, executable))
+            .FirstOrDefault(File.Exists);
     }
 
     private static async Task PumpAsync(StreamReader reader, Action<string> onLine)

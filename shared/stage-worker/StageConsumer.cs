@@ -3,7 +3,6 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
-using Vidline.Media;
 using Vidline.ServiceDefaults;
 
 namespace Vidline.StageWorker;
@@ -17,32 +16,48 @@ public sealed class StageWorkOptions
     /// <summary>Jobs one process works on at once (one ffmpeg each: scale out with more processes).</summary>
     public int Concurrency { get; set; } = 1;
 
-    /// <summary>How often a working node tells the saga it is alive (keep well under the saga's stall timeout).</summary>
+    /// <summary>How often a working node tells the saga it is alive while its work advances (keep well under the saga's stall timeout).</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>In-process retries of a transient fault (I/O) before the stage reports failure to the saga.</summary>
     public int TransientRetries { get; set; } = 3;
+
+    /// <summary>An attempt whose ffmpeg makes no progress this long is stopped and fails as transient.</summary>
+    public TimeSpan SilenceTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>An attempt may take this many times the media's duration (plus <see cref="DeadlineFloor"/>) before it is stopped.</summary>
+    public double DeadlineFactor { get; set; } = 10;
+
+    /// <summary>Time every attempt is given besides <see cref="DeadlineFactor"/> × the media's duration (start-up, short clips).</summary>
+    public TimeSpan DeadlineFloor { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a stopping node may take (SIGTERM): its ffmpeg is killed at once and its message returned to the
+    /// queue within this time. scripts/services.sh sets it and waits a little longer before SIGKILL.
+    /// </summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
-/// <summary>A stage gave up on purpose: retrying the same input would fail the same way.</summary>
-public sealed class PermanentStageFailure(string reason) : Exception(reason);
-
 /// <summary>What every stage consumer is given by the service it runs in.</summary>
-public sealed class StageRuntime(RunningJobs running, IOptions<StageWorkOptions> options, ILoggerFactory loggers, ServiceIdentity identity)
+public sealed class StageRuntime(RunningJobs running, IOptions<StageWorkOptions> options, ILoggerFactory loggers, ServiceIdentity identity,
+    ProgressOutbox outbox, CompletedAttempts completed)
 {
     /// <summary>This process, named in progress and heartbeats so an operator sees which node runs which job.</summary>
     public string Node => identity.Node;
     public RunningJobs Running => running;
     public StageWorkOptions Options => options.Value;
+    public ProgressOutbox Outbox => outbox;
+    public CompletedAttempts Completed => completed;
     public ILogger Logger { get; } = loggers.CreateLogger("Vidline.StageWorker");
 }
 
 /// <summary>
 /// A stage's consumer. The subclass does the work and returns the event that reports it done; this base does
-/// what every stage does around it: skip a cancelled job, stop when the job is cancelled, beat the heart,
-/// report the start, and turn exceptions into the saga's language. Permanent faults (bad media, a failed
-/// quality gate) fail the job at once; transient ones are retried here with backoff, then handed to the saga,
-/// which dispatches the stage again or gives up.
+/// what every stage does around it: skip a cancelled job, answer a command it already finished from its record,
+/// stop when the job is cancelled, watch the attempt (heartbeats while it advances, silence and deadline), report
+/// the start, and turn exceptions into the saga's language. Permanent faults (bad media, a failed quality gate)
+/// fail the job at once; transient ones are retried here with backoff, then handed to the saga, which dispatches
+/// the stage again or gives up. A node that is stopping reports nothing: its message goes back to the queue.
 /// </summary>
 public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<TCommand>
     where TCommand : class, IStageCommand
@@ -53,8 +68,11 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
     /// <summary>Does the work of one attempt and returns the event that says it is done.</summary>
     protected abstract Task<IStageCompleted> WorkAsync(TCommand command, StageProgress progress, CancellationToken cancellationToken);
 
-    /// <summary>Removes what an unfinished attempt wrote (after a cancellation or a permanent failure).</summary>
+    /// <summary>Removes what an unfinished attempt wrote (after a cancellation or a failure).</summary>
     protected virtual Task RemovePartialOutputAsync(TCommand command) => Task.CompletedTask;
+
+    /// <summary>Seconds of media the attempt works through, for its deadline (0 when the command does not say).</summary>
+    protected virtual double MediaSeconds(TCommand command) => 0;
 
     public async Task Consume(ConsumeContext<TCommand> context)
     {
@@ -65,19 +83,29 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             logger.LogInformation("Job {JobId} was cancelled; skipping {Stage}", jobId, Stage);
             return;
         }
+        if (await runtime.Completed.FindAsync(command, Stage, context.CancellationToken) is { } done)
+        {
+            logger.LogInformation("Job {JobId} {Stage} attempt {Attempt} was already done; answering again", jobId, Stage, attempt);
+            await PublishReliablyAsync(context, done);
+            return;
+        }
         if (context.GetRetryAttempt() == 0 && context.SentTime is { } sent) StageMetrics.QueueWait.Record(Math.Max(0, (DateTime.UtcNow - sent).TotalSeconds), StageMetrics.StageTag(Stage));
         var started = Stopwatch.GetTimestamp();
         var outcome = "failed";
         using var registration = runtime.Running.Start(jobId, context.CancellationToken);
-        var progress = new StageProgress(context, jobId, command.Run, Stage, runtime.Options.ProgressInterval, node: runtime.Node);
-        await using var heartbeats = new StageHeartbeats(context, new StageHeartbeat(jobId, Stage, attempt, default, runtime.Node),
-            runtime.Options.HeartbeatInterval, logger, registration.Token);
+        var options = runtime.Options;
+        await using var watchdog = new AttemptWatchdog(runtime.Outbox, new StageHeartbeat(jobId, Stage, attempt, default, runtime.Node),
+            WatchLimits.For(options, MediaSeconds(command)), logger, registration.Token);
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(registration.Token, watchdog.Token);
+        var progress = new StageProgress(runtime.Outbox, jobId, command.Run, Stage, options.ProgressInterval, node: runtime.Node,
+            onAdvance: watchdog.Advanced);
         try
         {
-            await progress.ReportAsync(0, command.Run > 1 ? $"{Stage} started (run {command.Run})" : $"{Stage} started",
-                force: true, cancellationToken: registration.Token);
-            var completed = await WorkAsync(command, progress, registration.Token);
-            await context.Publish(completed, completed.GetType(), registration.Token);
+            await progress.ReportAsync(0, command.Run > 1 ? $"{Stage} started (run {command.Run})" : $"{Stage} started", force: true);
+            var completed = await WorkAsync(command, progress, work.Token);
+            await runtime.Completed.SaveAsync(command, Stage, completed, CancellationToken.None);
+            await runtime.Outbox.TrySendPendingAsync(context.CancellationToken);
+            await PublishReliablyAsync(context, completed);
             outcome = "completed";
         }
         catch (OperationCanceledException) when (registration.JobCancelled)
@@ -86,14 +114,21 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             outcome = "cancelled";
             await RemovePartialOutputAsync(command);
         }
-        catch (Exception e) when (Permanent(e) is { } reason)
+        catch (OperationCanceledException) when (watchdog.Verdict is { } verdict && !context.CancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Job {JobId} {Stage} failed permanently: {Reason}", jobId, Stage, reason);
-            outcome = "permanent_failure";
+            outcome = "stopped";
             await RemovePartialOutputAsync(command);
-            await context.Publish(new StageFailed(jobId, Stage, attempt, reason, Permanent: true));
+            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, verdict, Permanent: false));
         }
-        catch (IOException e) when (context.GetRetryAttempt() < runtime.Options.TransientRetries)
+        catch (Exception e) when (FailureVerdict.Of(e) is { } verdict && !context.CancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Job {JobId} {Stage} attempt {Attempt} failed ({Kind}): {Reason}", jobId, Stage, attempt,
+                verdict.Permanent ? "permanent" : "transient", verdict.Reason);
+            outcome = verdict.Permanent ? "permanent_failure" : "failed";
+            await RemovePartialOutputAsync(command);
+            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, verdict.Reason, verdict.Permanent));
+        }
+        catch (IOException e) when (context.GetRetryAttempt() < options.TransientRetries && !context.CancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(e, "Job {JobId} {Stage}: transient fault, retrying", jobId, Stage);
             outcome = "retried";
@@ -102,7 +137,14 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} {Stage} attempt {Attempt} failed", jobId, Stage, attempt);
-            await context.Publish(new StageFailed(jobId, Stage, attempt, $"{Stage} failed: {e.Message}", Permanent: false));
+            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, $"{Stage} failed: {e.Message}", Permanent: false));
+        }
+        catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The node is stopping: nothing is reported and the message is not acknowledged, so the broker hands
+            // the same attempt to the next node (or to this one after its restart), which starts it clean.
+            outcome = "interrupted";
+            throw;
         }
         finally
         {
@@ -112,11 +154,29 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         }
     }
 
-    private static string? Permanent(Exception e) => e switch
+    /// <summary>
+    /// An attempt's answer must reach the saga: while the broker is down, keep trying. If the node stops first, the
+    /// message goes back to the queue unacknowledged and its redelivery answers from the attempt's record.
+    /// </summary>
+    private async Task PublishReliablyAsync(ConsumeContext context, object message)
     {
-        PermanentStageFailure failure => failure.Message,
-        UnusableMediaException unusable => unusable.Reason,
-        FfmpegException ffmpeg => $"ffmpeg could not process the video: {ffmpeg.Summary}",
-        _ => null,
-    };
+        var backoff = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                await context.Publish(message, message.GetType(), timeout.Token);
+                return;
+            }
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                runtime.Logger.LogWarning("Could not publish {Message} ({Error}); trying again in {Seconds:0.#} s",
+                    message.GetType().Name, e.Message, backoff.TotalSeconds);
+                await Task.Delay(backoff, context.CancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ public static class StageMetrics
     };
 
     public static readonly Histogram<double> Duration = Meter.CreateHistogram("vidline.stage.duration", "s",
-        "Time one attempt of a stage took, by stage and outcome (completed, cancelled, failed, permanent_failure, retried).",
+        "Time one attempt of a stage took, by stage and outcome (completed, cancelled, failed, permanent_failure, retried, stopped: by its watchdog, interrupted: the node was stopping).",
         tags: null, advice: StageSeconds);
 
     public static readonly Histogram<double> QueueWait = Meter.CreateHistogram("vidline.stage.queue_wait", "s",

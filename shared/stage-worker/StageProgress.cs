@@ -4,19 +4,22 @@ using Vidline.Contracts;
 namespace Vidline.StageWorker;
 
 /// <summary>
-/// Publishes a stage's <see cref="ProgressReported"/> for one run of a job, at most once per <c>minInterval</c>
-/// (ffmpeg reports many times a second; browsers need about two updates a second).
-/// The first and the final report always go out.
+/// Reports a stage's <see cref="ProgressReported"/> for one run of a job, at most once per <c>minInterval</c>
+/// (ffmpeg reports many times a second; browsers need about two updates a second). The first and the final
+/// report always go out. Reports go through the <see cref="ProgressOutbox"/>, so they never fail the work.
+/// Every report that moves the stage forward (or is forced: a step of the stage begins) counts as the attempt
+/// advancing, for its watchdog and heartbeats.
 /// </summary>
-public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int run, string stage, TimeSpan minInterval, TimeProvider? clock = null,
-    string? node = null)
+public sealed class StageProgress(ProgressOutbox outbox, Guid jobId, int run, string stage, TimeSpan minInterval, TimeProvider? clock = null,
+    string? node = null, Action? onAdvance = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _gate = new(); // parallel work (the validator's renditions) reports from several threads
     private DateTimeOffset _lastSent = DateTimeOffset.MinValue;
     private double _lastProgress = -1;
+    private double _best = -1;
 
-    public async Task ReportAsync(double progress, string message, ProgressDetails? details = null, bool force = false,
+    public Task ReportAsync(double progress, string message, ProgressDetails? details = null, bool force = false,
         CancellationToken cancellationToken = default)
     {
         // Every ffmpeg report counts for the metric, not just the ones that pass the throttle.
@@ -24,14 +27,27 @@ public sealed class StageProgress(IPublishEndpoint publisher, Guid jobId, int ru
         var now = _clock.GetUtcNow();
         lock (_gate)
         {
-            if (!force && (now - _lastSent < minInterval || progress < _lastProgress)) return;
+            if (force || progress > _best)
+            {
+                _best = Math.Max(_best, progress);
+                onAdvance?.Invoke();
+            }
+            if (!force && (now - _lastSent < minInterval || progress < _lastProgress)) return Task.CompletedTask;
             _lastSent = now;
             _lastProgress = Math.Max(_lastProgress, progress);
+            // Posted under the lock, so the outbox keeps the report that came last as the newest.
+            outbox.Post(new ProgressReported(NewId.NextGuid(), jobId, run, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
+                message, now, details, node), routine: !force);
         }
-        await publisher.Publish(new ProgressReported(NewId.NextGuid(), jobId, run, stage, Math.Round(Math.Clamp(progress, 0, 100), 2),
-            message, now, details, node), cancellationToken);
+        return Task.CompletedTask;
     }
 
-    public Task WarnAsync(string message, CancellationToken cancellationToken = default) =>
-        publisher.Publish(new WarningReported(NewId.NextGuid(), jobId, run, stage, message, _clock.GetUtcNow()), cancellationToken);
+    /// <summary>The work moved forward where no figure can be given (ffmpeg's output time advanced): the attempt is alive.</summary>
+    public void Advancing() => onAdvance?.Invoke();
+
+    public Task WarnAsync(string message, CancellationToken cancellationToken = default)
+    {
+        outbox.Post(new WarningReported(NewId.NextGuid(), jobId, run, stage, message, _clock.GetUtcNow()));
+        return Task.CompletedTask;
+    }
 }

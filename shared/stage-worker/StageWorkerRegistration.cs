@@ -1,6 +1,8 @@
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Vidline.StageWorker;
 
@@ -9,10 +11,31 @@ public static class StageWorkerRegistration
     /// <summary>What every stage service registers besides its own consumers.</summary>
     public static IHostApplicationBuilder AddStageWorker(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
+        var section = builder.Configuration.GetSection("StageWork");
+        builder.Services.Configure<StageWorkOptions>(section);
         builder.Services.AddSingleton<RunningJobs>();
         builder.Services.AddSingleton<StageRuntime>();
+        builder.Services.AddSingleton<CompletedAttempts>();
+        builder.Services.AddProgressOutbox();
+
+        // Stopping (SIGTERM): MassTransit stops taking messages and, after a second's grace, cancels the running
+        // consumers' tokens, which kills their ffmpeg; the consumer rethrows and the unacknowledged message returns
+        // to the queue. The whole stop fits in StageWork:StopTimeout, which the scripts wait for before SIGKILL.
+        var stop = (section.Get<StageWorkOptions>() ?? new()).StopTimeout;
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = stop);
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.ConsumerStopTimeout = TimeSpan.FromSeconds(1);
+            o.StopTimeout = stop;
+        });
         return builder;
+    }
+
+    /// <summary>The buffer progress, warnings and heartbeats go through to the broker (a stage service, or the upload).</summary>
+    public static IServiceCollection AddProgressOutbox(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new ProgressOutbox(sp.GetRequiredService<IBus>(), sp.GetRequiredService<ILogger<ProgressOutbox>>()));
+        return services.AddHostedService(sp => sp.GetRequiredService<ProgressOutbox>());
     }
 
     /// <summary>The fan-out endpoint for <c>JobCancelled</c>: one temporary queue per process.</summary>

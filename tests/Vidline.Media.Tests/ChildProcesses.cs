@@ -1,11 +1,14 @@
 namespace Vidline.Media.Tests;
 
-/// <summary>Reads /proc to find this test process's ffmpeg children (Linux only, like the pipeline).</summary>
+/// <summary>Reads /proc to find ffmpeg child processes (Linux only, like the pipeline), and signals them.</summary>
 internal static class ChildProcesses
 {
-    public static IReadOnlyList<int> Ffmpeg()
+    /// <summary>This test process's ffmpeg children.</summary>
+    public static IReadOnlyList<int> Ffmpeg() => FfmpegOf(Environment.ProcessId);
+
+    /// <summary>The ffmpeg children of process <paramref name="parent"/>.</summary>
+    public static IReadOnlyList<int> FfmpegOf(int parent)
     {
-        var me = Environment.ProcessId;
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -17,7 +20,7 @@ internal static class ChildProcesses
                 var close = stat.LastIndexOf(')');
                 var comm = stat[(stat.IndexOf('(') + 1)..close];
                 var ppid = int.Parse(stat[(close + 2)..].Split(' ')[1]);
-                if (ppid == me && comm == "ffmpeg") found.Add(pid);
+                if (ppid == parent && comm == "ffmpeg") found.Add(pid);
             }
             catch (IOException) { }   // exited while we looked
             catch (UnauthorizedAccessException) { }
@@ -25,5 +28,33 @@ internal static class ChildProcesses
         return found;
     }
 
-    public static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat");
+    /// <summary>Alive and not a zombie waiting to be reaped.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (KILL, STOP, CONT, ...) with kill(1), as an operator or the kernel would.</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString()]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits, polling /proc, until <paramref name="condition"/> holds; false if it never does within <paramref name="limit"/>.</summary>
+    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until) return false;
+            await Task.Delay(50);
+        }
+        return true;
+    }
 }

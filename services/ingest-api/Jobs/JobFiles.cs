@@ -7,11 +7,17 @@ namespace Vidline.IngestApi.Jobs;
 /// <summary>
 /// ingest-api owns a job's files (upload, work folders, outputs) and removes them when the job is cancelled or
 /// expires. After a cancel the node that was working also removes what it wrote once it stops, so whichever runs
-/// last, nothing partial is left behind.
+/// last, nothing partial is left behind. The work folders (every attempt's files and records) go once the job is
+/// recorded as completed, not earlier: until then a stage delivered again still finds its input.
 /// </summary>
-public sealed class JobFiles(IMediaStore store) : IConsumer<JobCancelled>, IConsumer<JobExpired>
+public sealed class JobFiles(IMediaStore store) : IConsumer<JobCancelled>, IConsumer<JobExpired>, IConsumer<JobStatusChanged>
 {
     public const string Queue = "job-files";
+
+    public Task Consume(ConsumeContext<JobStatusChanged> context) =>
+        context.Message.Status == JobStatuses.Completed
+            ? store.DeletePrefixAsync(StorageKeys.Work(context.Message.JobId), context.CancellationToken)
+            : Task.CompletedTask;
 
     public Task Consume(ConsumeContext<JobCancelled> context) => DeleteAsync(context.Message.JobId, context.CancellationToken);
 

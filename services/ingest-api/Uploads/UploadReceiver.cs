@@ -18,7 +18,7 @@ public sealed record ReceivedUpload(Guid JobId, string Key, int Priority);
 /// (never into memory), and drives the job's first stage: JobSubmitted when the file starts to
 /// arrive, upload progress while it does, then VideoUploaded or UploadRejected.
 /// </summary>
-public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublishEndpoint publisher,
+public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublishEndpoint publisher, ProgressOutbox outbox,
     IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork, TimeProvider clock, ILogger<UploadReceiver> logger)
 {
     private const int FirstRun = 1; // an upload always starts a job's first run
@@ -63,7 +63,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
             var sourceKey = StorageKeys.Source(jobId);
             var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
-            await new StageProgress(publisher, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
+            await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
             await publisher.Publish(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
             return new ReceivedUpload(jobId, key, priority ?? 0);
@@ -92,14 +92,15 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
     private async Task SaveVideoAsync(Stream body, Guid jobId, long? contentLength, CancellationToken cancellationToken)
     {
-        var progress = new StageProgress(publisher, jobId, FirstRun, Stages.Uploading, _options.ProgressInterval, clock);
+        // A long upload keeps the stall sweep away the way a working stage does (the upload is attempt 0): it beats while bytes arrive.
+        await using var heartbeats = new AttemptWatchdog(outbox, new StageHeartbeat(jobId, Stages.Uploading, 0, default),
+            WatchLimits.HeartbeatsOnly(stageWork.Value.HeartbeatInterval), logger, cancellationToken);
+        var progress = new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, _options.ProgressInterval, clock);
         await progress.ReportAsync(0, "upload started", force: true, cancellationToken: cancellationToken);
-        // A long upload keeps the stall sweep away the way a working stage does (the upload is attempt 0).
-        await using var heartbeats = new StageHeartbeats(publisher, new StageHeartbeat(jobId, Stages.Uploading, 0, default),
-            stageWork.Value.HeartbeatInterval, logger, cancellationToken);
         // Progress events are fire-and-forget from the copy loop: publishing never slows the upload down.
         var reporter = new Progress<long>(bytes =>
         {
+            heartbeats.Advanced();
             var percent = contentLength is > 0 ? Math.Min(99, 100.0 * bytes / contentLength.Value) : 0;
             _ = progress.ReportAsync(percent, $"received {bytes / (1024 * 1024)} MiB", cancellationToken: cancellationToken);
         });

@@ -55,29 +55,25 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
 
     public bool Exists(string key) => File.Exists(PathFor(key));
 
-    public Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken) =>
-        TransientIo.ExecuteAsync(token => { CopyPrefix(fromPrefix, toPrefix, token); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
+    public Task MovePrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken) =>
+        TransientIo.ExecuteAsync(_ => { MovePrefix(fromPrefix, toPrefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
 
     public Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken) =>
         TransientIo.ExecuteAsync(_ => { DeletePrefix(prefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
 
-    private void CopyPrefix(string fromPrefix, string toPrefix, CancellationToken cancellationToken)
+    private void MovePrefix(string fromPrefix, string toPrefix)
     {
         var from = PathFor(fromPrefix);
         var to = PathFor(toPrefix);
-        // Copy into a sibling folder and swap it in, so a re-run never leaves a mix of old and new files.
-        var staging = to + ".staging";
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        // rename(2) cannot replace a non-empty folder: set the old one aside first (a rerun of the same attempt).
+        if (Directory.Exists(to))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var target = Path.Combine(staging, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target, overwrite: true);
+            var old = $"{to}.replaced-{Guid.NewGuid():N}";
+            Directory.Move(to, old);
+            Directory.Delete(old, recursive: true);
         }
-        if (Directory.Exists(to)) Directory.Delete(to, recursive: true);
         Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-        Directory.Move(staging, to);
+        Directory.Move(from, to);
     }
 
     private void DeletePrefix(string prefix)

@@ -14,8 +14,11 @@ public interface IMediaStore
 
     bool Exists(string key);
 
-    /// <summary>Copies every object under <paramref name="fromPrefix"/> to <paramref name="toPrefix"/>, replacing what is there.</summary>
-    Task CopyPrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves every object under <paramref name="fromPrefix"/> to <paramref name="toPrefix"/> in one atomic rename,
+    /// replacing what is there: readers see the old set or the new one, never a mix or half.
+    /// </summary>
+    Task MovePrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken);
 
     /// <summary>Removes every object under <paramref name="prefix"/>; nothing there is fine.</summary>
     Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
@@ -36,6 +39,9 @@ public static class StorageKeys
     public static string Package(Guid jobId) => $"work/{jobId:N}/package";
     public static string Work(Guid jobId) => $"work/{jobId:N}";
     public static string Outputs(Guid jobId) => $"outputs/{jobId:N}";
+
+    /// <summary>Where an attempt writes what it will publish under <paramref name="prefix"/> by <see cref="IMediaStore.MovePrefixAsync"/>.</summary>
+    public static string Partial(string prefix) => prefix + ".partial";
 
     /// <summary>The edge serves <c>outputs/</c> at <c>/outputs/</c>.</summary>
     public static string PublicUrl(string key) => "/" + key;

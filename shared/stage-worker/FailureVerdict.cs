@@ -1,0 +1,32 @@
+using Vidline.Media;
+
+namespace Vidline.StageWorker;
+
+/// <summary>A stage gave up on purpose: retrying the same input would fail the same way.</summary>
+public sealed class PermanentStageFailure(string reason) : Exception(reason);
+
+/// <summary>How an attempt's failure is reported to the saga: the reason a person reads, and whether retrying can help.</summary>
+public sealed record FailureVerdict(string Reason, bool Permanent)
+{
+    /// <summary>ENOSPC as .NET reports it on Linux (the errno), and ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL elsewhere.</summary>
+    private static readonly int[] DiskFullResults = [28, unchecked((int)0x80070070), unchecked((int)0x80070027)];
+
+    public const string DiskFull = "the disk is full";
+    public const string KilledFromOutside = "ffmpeg was killed (out of memory?)";
+
+    /// <summary>
+    /// Faults of the machine (a full disk, the OOM killer) are transient: another node, or this one later, can do it.
+    /// Faults of the input (unusable media, ffmpeg refusing it, a failed quality gate) are permanent.
+    /// Null for anything else: an unexpected fault, retried and then reported as transient.
+    /// </summary>
+    public static FailureVerdict? Of(Exception e) => e switch
+    {
+        IOException io when DiskFullResults.Contains(io.HResult) => new(DiskFull, false),
+        FfmpegException { DiskFull: true } => new(DiskFull, false),
+        FfmpegException { KilledFromOutside: true } => new(KilledFromOutside, false),
+        PermanentStageFailure failure => new(failure.Message, true),
+        UnusableMediaException unusable => new(unusable.Reason, true),
+        FfmpegException ffmpeg => new($"ffmpeg could not process the video: {ffmpeg.Summary}", true),
+        _ => null,
+    };
+}
