@@ -18,7 +18,7 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
     /// <summary>How long a job may take to recover: stall timeout (8 s here) + a new attempt + the rest, with room for a busy machine.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
-    /// <summary>What scripts/services.sh gives a service between SIGTERM and SIGKILL (scripts/lib.sh, stop_pid).</summary>
+    /// <summary>The services' StageWork:StopTimeout in the harness (Pipeline): a node must be gone this long after SIGTERM.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The watchdog's setting (StageWork:SilenceTimeout): ffmpeg silent this long is hung.</summary>

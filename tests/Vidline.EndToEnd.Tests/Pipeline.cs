@@ -78,6 +78,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["Media__Ladder__Preset"] = "ultrafast",
             ["Sse__HeartbeatSeconds"] = "2",
             ["StageWork__HeartbeatInterval"] = "00:00:02",
+            ["StageWork__StopTimeout"] = "00:00:10", // FaultTests holds a stopping node to it
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         foreach (var service in Manifest.Services)
