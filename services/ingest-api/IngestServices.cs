@@ -9,13 +9,14 @@ namespace Vidline.IngestApi;
 
 public static class IngestServices
 {
-    /// <summary>Options, the upload path and the sweeps over the saga table.</summary>
+    /// <summary>Options, the upload path, the sweeps over the saga table and the outbox's dispatcher.</summary>
     public static WebApplicationBuilder AddIngest(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.Configure<UploadOptions>(builder.Configuration.GetSection("Upload"));
         services.Configure<StagePolicy>(builder.Configuration.GetSection("Stages"));
         services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
+        services.Configure<OutboxOptions>(builder.Configuration.GetSection("Outbox"));
         // The upload is the first stage: it beats like the others do.
         services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Upload:MaxBytes", new UploadOptions().MaxBytes));
@@ -26,6 +27,10 @@ public static class IngestServices
         services.AddSingleton<IdempotencyKeys>();
         services.AddHostedService<StalledStageSweep>();
         services.AddHostedService<JobRetention>();
+        // The saga's messages leave through the outbox (written in the saga's transaction, delivered after commit).
+        services.AddSingleton<Outbox>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddHostedService<OutboxDispatcher>();
         return builder;
     }
 

@@ -16,7 +16,5 @@ public sealed class VideoJobSagaDefinition : SagaDefinition<VideoJobState>
     {
         // Lock waits and version races are transient: run the message again.
         endpointConfigurator.UseMessageRetry(r => r.Intervals(50, 100, 250, 500, 1000, 2000));
-        // Commands and status events leave only after the saga row is committed.
-        endpointConfigurator.UseInMemoryOutbox(context);
     }
 }

@@ -129,7 +129,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(CancelJob, IsOwner)
                 .Then(x => x.Saga.Cancel(clock))
                 .TransitionTo(Cancelled)
-                .Publish(x => new JobCancelled(x.Saga.CorrelationId))
+                .PublishOnCommit(x => new JobCancelled(x.Saga.CorrelationId))
                 .PublishStatus(JobStatuses.Cancelled, clock)
                 .Accept(_ => "Cancellation requested."),
             When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is processing; only a failed job can be retried."));
@@ -139,7 +139,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(ExpireJob)
                 .Then(x => x.Saga.Expire())
                 .TransitionTo(Expired)
-                .Publish(x => new JobExpired(x.Saga.CorrelationId)));
+                .PublishOnCommit(x => new JobExpired(x.Saga.CorrelationId)));
 
         During(Completed, Cancelled,
             When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)}; only a failed job can be retried."));
