@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Vidline.IngestApi.Apis;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
@@ -24,6 +25,7 @@ public static class IngestServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<StagePolicy>>().Value);
         services.AddScoped<UploadReceiver>();
+        services.AddExceptionHandler<DependencyUnavailable>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddHostedService<StalledStageSweep>();
         services.AddHostedService<JobRetention>();

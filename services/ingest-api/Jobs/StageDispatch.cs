@@ -53,11 +53,11 @@ public static class StageDispatchActivities
         binder.ThenAsync(x => TransitionMessages.PublishAsync(x, message(x)));
 
     public static EventActivityBinder<VideoJobState, T> Accept<T>(this EventActivityBinder<VideoJobState, T> binder,
-        Func<BehaviorContext<VideoJobState, T>, string> message) where T : class, IJobRequest =>
+        Func<BehaviorContext<VideoJobState, T>, string> message) where T : class, IJobMessage =>
         binder.ThenAsync(x => TransitionMessages.RespondAsync(x, new JobCommandAccepted(x.Saga.CorrelationId, message(x))));
 
     public static EventActivityBinder<VideoJobState, T> Refuse<T>(this EventActivityBinder<VideoJobState, T> binder,
-        string reason, Func<BehaviorContext<VideoJobState, T>, string> detail) where T : class, IJobRequest =>
+        string reason, Func<BehaviorContext<VideoJobState, T>, string> detail) where T : class, IJobMessage =>
         binder.ThenAsync(x => TransitionMessages.RespondAsync(x, new JobCommandRefused(x.Saga.CorrelationId, reason, detail(x))));
 
     /// <summary>The job's public snapshot, as the gateway stores and streams it.</summary>

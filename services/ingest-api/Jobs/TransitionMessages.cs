@@ -29,9 +29,13 @@ public static class TransitionMessages
         await endpoint.Send(message, message.GetType(), send => send.SetRabbitMqPriority(priority), context.CancellationToken);
     }
 
-    /// <summary>Answers the request being handled (cancel, retry): the API's request client matches it by RequestId.</summary>
+    /// <summary>
+    /// Answers the request being handled (cancel, retry, an upload handed over): the API's request client matches the
+    /// answer by RequestId. The same message sent as a plain event (nobody waits for an answer) gets none.
+    /// </summary>
     public static Task RespondAsync(BehaviorContext<VideoJobState> context, object message) =>
-        context.TryGetPayload<VideoJobTransaction>(out var transaction)
+        context.RequestId is null || context.ResponseAddress is null ? Task.CompletedTask
+        : context.TryGetPayload<VideoJobTransaction>(out var transaction)
             ? transaction.WriteToOutboxAsync(
                 OutboxMessage.Of(context.Saga.CorrelationId, message, context.ResponseAddress, requestId: context.RequestId), context.CancellationToken)
             : context.RespondAsync(message, message.GetType());
