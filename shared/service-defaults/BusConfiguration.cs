@@ -41,9 +41,6 @@ public static class BusConfiguration
                 {
                     h.Username(options.Username);
                     h.Password(options.Password);
-                    // MassTransit's default, stated because delivery guarantees rest on it: a publish or send completes
-                    // only once the broker confirmed it (ingest-api's outbox deletes a message only then).
-                    h.PublisherConfirmation = true;
                 });
                 cfg.UseConsumeFilter(typeof(JobLogScopeFilter<>), context);
                 cfg.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(400)));

@@ -29,14 +29,7 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment("Testing");
-            host.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
-            host.UseSetting("Storage:Root", _storage);
-            // The same saga and consumers as in production, on the in-memory transport.
-            host.ConfigureTestServices(services => services.AddMassTransitTestHarness(x => x.AddIngestMessaging()));
-        });
+        _factory = Api();
         _client = _factory.CreateClient();
         return Task.CompletedTask;
     }
@@ -163,31 +156,67 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
     [Fact]
     public async Task An_upload_whose_job_failed_while_it_was_paused_is_answered_409_and_its_file_removed()
     {
-        // The request body is handed to the app as is: the test decides when its last byte arrives.
+        var upload = await PausedUploadAsync(_factory);
+
+        // While the client pauses, the job fails as the stall sweep would fail it.
+        await _factory.Services.GetRequiredService<IBus>().Publish(new StageStalled(upload.JobId, Stages.Uploading, 0));
+        await WaitForJobAsync(upload.JobId, j => j.CurrentState == "Failed");
+
+        var response = await upload.ResumeAsync();
+        await AssertProblem(response, HttpStatusCode.Conflict, "its upload came too late");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", upload.JobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_paused_longer_than_the_stall_timeout_is_kept_alive_by_its_request()
+    {
+        await using var api = Api(host =>
+        {
+            host.UseSetting("Stages:StallTimeout", "00:00:05");
+            host.UseSetting("Stages:SweepInterval", "00:00:00.250");
+            host.UseSetting("StageWork:HeartbeatInterval", "00:00:00.250");
+        });
+        var upload = await PausedUploadAsync(api);
+
+        // Paused well past the stall timeout, with the sweep running: the request beats for its upload.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var response = await upload.ResumeAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await WaitForJobAsync(upload.JobId, j => j.CurrentState == Stages.Transcoding.Name, api);
+    }
+
+    private sealed record PausedUpload(Guid JobId, PausedStream Body, Task<HttpContext> Answer)
+    {
+        public async Task<HttpResponseMessage> ResumeAsync()
+        {
+            Body.Resume();
+            var answer = await Answer;
+            var response = new HttpResponseMessage((HttpStatusCode)answer.Response.StatusCode) { Content = new StreamContent(answer.Response.Body) };
+            if (answer.Response.ContentType is { } type) response.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+            return response;
+        }
+    }
+
+    /// <summary>
+    /// Starts an upload whose client stops before its last byte; returns once its job exists. The body is handed to the
+    /// app as is, so the test decides when the rest arrives.
+    /// </summary>
+    private async Task<PausedUpload> PausedUploadAsync(WebApplicationFactory<Program> api)
+    {
         var key = $"paused-{Guid.NewGuid():N}";
         using var form = new MultipartFormDataContent { { new StringContent(key), "key" } };
         form.Add(VideoPart(await ClipAsync()), "video", "clip.mp4");
-        var paused = new PausedStream(await form.ReadAsByteArrayAsync());
-        var upload = _factory.Server.SendAsync(http =>
+        var body = new PausedStream(await form.ReadAsByteArrayAsync());
+        var answer = api.Server.SendAsync(http =>
         {
             http.Request.Method = "POST";
             http.Request.Path = "/process";
             http.Request.ContentType = form.Headers.ContentType!.ToString();
-            http.Request.Body = paused;
+            http.Request.Body = body;
         });
-
-        // While the client pauses (every byte sent but the last), the job fails as the stall sweep would fail it.
-        await paused.Reached;
-        var jobId = await JobIdOfKeyAsync(key);
-        await _factory.Services.GetRequiredService<IBus>().Publish(new StageStalled(jobId, Stages.Uploading, 0));
-        await WaitForJobAsync(jobId, j => j.CurrentState == "Failed");
-        paused.Resume();
-
-        var answer = await upload;
-        var response = new HttpResponseMessage((HttpStatusCode)answer.Response.StatusCode) { Content = new StreamContent(answer.Response.Body) };
-        response.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(answer.Response.ContentType!);
-        await AssertProblem(response, HttpStatusCode.Conflict, "its upload came too late");
-        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", jobId.ToString("N"))));
+        await body.Reached;
+        return new PausedUpload(await JobIdOfKeyAsync(key), body, answer);
     }
 
     [Fact]
@@ -195,20 +224,14 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
     {
         // The saga's answers leave through the outbox: without its dispatcher, no answer comes, and the request client
         // gives up after a second.
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        await using var factory = Api(services: services =>
         {
-            host.UseEnvironment("Testing");
-            host.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
-            host.UseSetting("Storage:Root", _storage);
-            host.ConfigureTestServices(services =>
+            services.AddMassTransitTestHarness(x =>
             {
-                services.AddMassTransitTestHarness(x =>
-                {
-                    x.AddIngestMessaging();
-                    x.AddRequestClient<CancelJob>(RequestTimeout.After(s: 1));
-                });
-                services.Remove(services.Single(d => d.ImplementationType == typeof(OutboxDispatcher)));
+                x.AddIngestMessaging();
+                x.AddRequestClient<CancelJob>(RequestTimeout.After(s: 1));
             });
+            services.Remove(services.Single(d => d.ImplementationType == typeof(OutboxDispatcher)));
         });
         using var client = factory.CreateClient();
         var jobId = NewId.NextGuid();
@@ -228,6 +251,24 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         var response = await _client.PostAsync("/process", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         await AssertProblem(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
     }
+
+    /// <summary>
+    /// The API with the same saga and consumers as in production, on the in-memory transport; <paramref name="adapt"/>
+    /// changes settings or services.
+    /// </summary>
+    private WebApplicationFactory<Program> Api(Action<IWebHostBuilder>? adapt = null, Action<IServiceCollection>? services = null) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Testing");
+            host.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
+            host.UseSetting("Storage:Root", _storage);
+            host.ConfigureTestServices(s =>
+            {
+                s.AddMassTransitTestHarness(x => x.AddIngestMessaging());
+                services?.Invoke(s);
+            });
+            adapt?.Invoke(host);
+        });
 
     private async Task<HttpResponseMessage> UploadAsync(string path, string? key = null)
     {
