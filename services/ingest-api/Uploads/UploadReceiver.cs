@@ -24,15 +24,20 @@ public sealed record ReceivedUpload(Guid JobId, string Key, int Priority);
 /// them before the video, so that a bad one is refused before the file is stored.
 /// </summary>
 public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublishEndpoint publisher, IRequestClient<VideoUploaded> saga,
-    IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork, TimeProvider clock, ILogger<UploadReceiver> logger)
+    IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork, IHostApplicationLifetime lifetime, TimeProvider clock,
+    ILogger<UploadReceiver> logger)
 {
     private const int FirstRun = 1; // an upload always starts a job's first run
     private const int MaxPriorityFieldBytes = 16;
     private readonly UploadOptions _options = options.Value;
 
-    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken cancellationToken)
+    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken requestAborted)
     {
         using var jobScope = JobLogScope.Begin(logger, jobId);
+        // A stopping service ends its uploads at once, while it can still clean up and tell the saga, rather than
+        // being killed mid-write by the stop timeout.
+        using var uploading = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var cancellationToken = uploading.Token;
         var boundary = BoundaryOf(request);
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = _options.MaxBytes };
         string? key = null, fileName = null;
@@ -116,6 +121,8 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
     private UploadRejection RejectionFor(Exception e) => e switch
     {
         _ when DependencyUnavailable.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
+        OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
+            new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         InvalidDataException => new(400, "Invalid upload", $"The upload is malformed or larger than {_options.MaxBytes} bytes."),
         OperationCanceledException or IOException => new(400, "Upload interrupted", "The upload was interrupted before it completed."),
         _ => new(500, "Upload failed", "The upload could not be stored."),

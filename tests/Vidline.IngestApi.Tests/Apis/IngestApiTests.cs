@@ -5,9 +5,11 @@ using System.Text.Json;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Vidline.Contracts;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
@@ -184,6 +186,22 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await WaitForJobAsync(upload.JobId, j => j.CurrentState == Stages.Transcoding.Name, api);
+    }
+
+    [Fact]
+    public async Task An_upload_arriving_when_the_service_stops_is_ended_and_leaves_no_file_behind()
+    {
+        var api = Api();
+        var upload = await PausedUploadAsync(api);
+        var folder = Path.Combine(_storage, "uploads", upload.JobId.ToString("N"));
+        Assert.True(Directory.Exists(folder));
+
+        // SIGTERM: the service stops taking the upload at once, while it can still clean up.
+        api.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        for (var i = 0; i < 200 && Directory.Exists(folder); i++) await Task.Delay(50);
+        Assert.False(Directory.Exists(folder), "the stopped upload's file is still there");
+        await api.DisposeAsync();
     }
 
     private sealed record PausedUpload(Guid JobId, PausedStream Body, Task<HttpContext> Answer)
