@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
+using Vidline.IngestApi.Tests.Jobs;
 
 namespace Vidline.IngestApi.Tests.Persistence;
 
@@ -17,7 +18,7 @@ namespace Vidline.IngestApi.Tests.Persistence;
 public sealed class OutboxTests(PostgresTestDatabase db) : IClassFixture<PostgresTestDatabase>
 {
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    static readonly MediaInfo Clip = new(3, 640, 360, 25, 75, true, "h264");
+    static readonly MediaInfo Clip = JobHarness.Clip;
 
     Outbox Outbox => new(db.DataSource);
 
