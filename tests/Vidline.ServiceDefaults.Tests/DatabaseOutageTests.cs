@@ -1,35 +1,36 @@
 using System.Net.Sockets;
 using Npgsql;
-using Vidline.ServiceDefaults;
 
 namespace Vidline.ServiceDefaults.Tests;
 
+/// <summary>Which database errors a consumer waits out (the database is away) and which it lets fail (a bug).</summary>
 public class DatabaseOutageTests
 {
-    public static TheoryData<Exception> Outages => new()
+    [Fact]
+    public async Task A_server_that_is_not_there_is_an_outage()
     {
-        new NpgsqlException("Failed to connect to 127.0.0.1:5432", new SocketException((int)SocketError.ConnectionRefused)),
-        new NpgsqlException("Exception while reading from stream", new IOException("connection reset")),
-        new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01"),
-        new PostgresException("the database system is starting up", "FATAL", "FATAL", "57P03"),
-        new PostgresException("sorry, too many clients already", "FATAL", "FATAL", "53300"),
-        new PostgresException("connection failure", "FATAL", "FATAL", "08006"),
-        new InvalidOperationException("saga failed", new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))),
-        new AggregateException(new PostgresException("shutting down", "FATAL", "FATAL", "57P01")),
-    };
+        // Nothing listens on port 1: the same error as a stopped server.
+        await using var connection = new NpgsqlConnection("Host=127.0.0.1;Port=1;Username=x;Password=x;Timeout=2");
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => connection.OpenAsync());
+        Assert.True(DatabaseOutage.IsTransient(error), error.ToString());
+    }
 
-    public static TheoryData<Exception> Faults => new()
+    [Theory]
+    [InlineData("57P01", true)]  // admin_shutdown: the server is stopping
+    [InlineData("57P03", true)]  // cannot_connect_now: the server is starting
+    [InlineData("08006", true)]  // connection_failure
+    [InlineData("53300", true)]  // too_many_connections
+    [InlineData("23505", false)] // unique_violation: a bug, not an outage
+    [InlineData("42P01", false)] // undefined_table
+    public void Server_errors_are_outages_by_their_sqlstate_class(string sqlState, bool transient) =>
+        Assert.Equal(transient, DatabaseOutage.IsTransient(new PostgresException("message", "FATAL", "FATAL", sqlState)));
+
+    [Fact]
+    public void Broken_connections_are_outages_wherever_they_are_wrapped_and_cancellation_is_not()
     {
-        new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505"),
-        new PostgresException("unsupported Unicode escape sequence", "ERROR", "ERROR", "22P05"),
-        new PostgresException("column does not exist", "ERROR", "ERROR", "42703"),
-        new InvalidOperationException("a bug"),
-        new NullReferenceException(),
-    };
-
-    [Theory, MemberData(nameof(Outages))]
-    public void An_unreachable_or_restarting_database_is_an_outage(Exception e) => Assert.True(DatabaseOutage.IsCause(e));
-
-    [Theory, MemberData(nameof(Faults))]
-    public void Bad_data_and_bugs_are_not(Exception e) => Assert.False(DatabaseOutage.IsCause(e));
+        Assert.True(DatabaseOutage.IsTransient(new NpgsqlException("read failed", new IOException("reset", new SocketException(104)))));
+        Assert.True(DatabaseOutage.IsTransient(new InvalidOperationException("wrapped", new TimeoutException())));
+        Assert.False(DatabaseOutage.IsTransient(new OperationCanceledException()));
+        Assert.False(DatabaseOutage.IsTransient(new InvalidOperationException("a bug")));
+    }
 }

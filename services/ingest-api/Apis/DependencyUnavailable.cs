@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 using Vidline.ServiceDefaults;
 
 namespace Vidline.IngestApi.Apis;
@@ -30,7 +31,7 @@ public sealed class DependencyUnavailable(IProblemDetailsService problems, ILogg
     public static string? ReasonFor(Exception exception) => exception switch
     {
         RequestTimeoutException => "The job service did not answer in time. Try again shortly.",
-        _ when DatabaseOutage.IsCause(exception) => "The database is unreachable. Try again shortly.",
+        NpgsqlException when DatabaseOutage.IsTransient(exception) => "The database is unreachable. Try again shortly.",
         ConnectionException => "The message broker is unreachable. Try again shortly.",
         _ => null,
     };

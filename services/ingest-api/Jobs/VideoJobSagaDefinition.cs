@@ -18,15 +18,11 @@ public sealed class VideoJobSagaDefinition : SagaDefinition<VideoJobState>
         // PostgreSQL down or restarting: the message waits for it, unacknowledged in RabbitMQ, for as long as the
         // outage lasts (retrying in process keeps it so) instead of going to video-job_error once the tries below are
         // used up. Anything else is a real fault and is not retried here.
-        endpointConfigurator.UseMessageRetry(r =>
-        {
-            r.Handle<Exception>(DatabaseOutage.IsCause);
-            r.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-        });
+        endpointConfigurator.UseDatabaseOutageRetry();
         // Lock waits and version races are transient: run the message again.
         endpointConfigurator.UseMessageRetry(r =>
         {
-            r.Ignore<Exception>(DatabaseOutage.IsCause);
+            r.Ignore<Exception>(DatabaseOutage.IsTransient);
             r.Intervals(50, 100, 250, 500, 1000, 2000);
         });
     }
