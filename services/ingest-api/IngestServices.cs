@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Vidline.IngestApi.Apis;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
 using Vidline.IngestApi.Uploads;
@@ -10,13 +11,14 @@ namespace Vidline.IngestApi;
 
 public static class IngestServices
 {
-    /// <summary>Options, the upload path and the sweeps over the saga table.</summary>
+    /// <summary>Options, the upload path, the sweeps over the saga table and the outbox's dispatcher.</summary>
     public static WebApplicationBuilder AddIngest(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.Configure<UploadOptions>(builder.Configuration.GetSection("Upload"));
         services.Configure<StagePolicy>(builder.Configuration.GetSection("Stages"));
         services.Configure<RetentionOptions>(builder.Configuration.GetSection("Retention"));
+        services.Configure<OutboxOptions>(builder.Configuration.GetSection("Outbox"));
         // The upload is the first stage: it beats like the others do.
         services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
         services.AddProgressOutbox();
@@ -25,9 +27,14 @@ public static class IngestServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<StagePolicy>>().Value);
         services.AddScoped<UploadReceiver>();
+        services.AddExceptionHandler<DependencyUnavailable>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddHostedService<StalledStageSweep>();
         services.AddHostedService<JobRetention>();
+        // The saga's messages leave through the outbox (written in the saga's transaction, delivered after commit).
+        services.AddSingleton<Outbox>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddHostedService<OutboxDispatcher>();
         return builder;
     }
 

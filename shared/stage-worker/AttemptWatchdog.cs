@@ -103,7 +103,7 @@ public sealed class AttemptPulse(WatchLimits limits, string stage, DateTimeOffse
                 return (false, $"{stage} ran past its deadline of {limits.Deadline.TotalSeconds:0} s ({limits.DeadlineRule})");
             if (now - _lastAdvance >= limits.SilenceTimeout)
                 return (false, $"ffmpeg made no progress for {limits.SilenceTimeout.TotalSeconds:0.#} s");
-            if (now - _lastBeat < limits.HeartbeatInterval || !_advancedSinceBeat) return (false, null);
+            if (now - _lastBeat < limits.HeartbeatInterval || !(_advancedSinceBeat || limits.BeatsWhileSilent)) return (false, null);
             (_lastBeat, _advancedSinceBeat) = (now, false);
             return (true, null);
         }
@@ -111,16 +111,20 @@ public sealed class AttemptPulse(WatchLimits limits, string stage, DateTimeOffse
 }
 
 /// <summary>When an attempt beats, and when its watchdog stops it.</summary>
-public sealed record WatchLimits(TimeSpan HeartbeatInterval, TimeSpan SilenceTimeout, TimeSpan Deadline, string DeadlineRule)
+public sealed record WatchLimits(TimeSpan HeartbeatInterval, TimeSpan SilenceTimeout, TimeSpan Deadline, string DeadlineRule,
+    bool BeatsWhileSilent = false)
 {
     /// <summary>A stage's attempt: silence after <c>SilenceTimeout</c>; deadline <c>DeadlineFactor</c> × the media's duration + <c>DeadlineFloor</c>.</summary>
     public static WatchLimits For(StageWorkOptions options, double mediaSeconds) => new(options.HeartbeatInterval, options.SilenceTimeout,
         options.DeadlineFloor + TimeSpan.FromSeconds(Math.Max(0, mediaSeconds) * options.DeadlineFactor),
         $"{options.DeadlineFactor:0.#}× the media's duration + {options.DeadlineFloor.TotalSeconds:0} s");
 
-    /// <summary>Work that beats while it advances and is never stopped by the watchdog (an upload: the client sets its pace).</summary>
-    public static WatchLimits HeartbeatsOnly(TimeSpan heartbeatInterval) =>
-        new(heartbeatInterval, TimeSpan.MaxValue, TimeSpan.MaxValue, "none");
+    /// <summary>
+    /// Work that beats for as long as it runs and is never stopped by the watchdog: an upload, whose node is the request
+    /// itself (a paused client is judged by the HTTP server's limits, not by the saga's stall sweep).
+    /// </summary>
+    public static WatchLimits WhileAlive(TimeSpan heartbeatInterval) =>
+        new(heartbeatInterval, TimeSpan.MaxValue, TimeSpan.MaxValue, "none", BeatsWhileSilent: true);
 
     /// <summary>Often enough to notice silence within a quarter of its timeout and to beat on time.</summary>
     public TimeSpan CheckPeriod => TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks,

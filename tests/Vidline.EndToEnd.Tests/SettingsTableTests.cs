@@ -26,6 +26,7 @@ public partial class SettingsTableTests
         ["Vidline.IngestApi.Uploads.UploadOptions"] = "Upload",
         ["Vidline.IngestApi.Jobs.StagePolicy"] = "Stages",
         ["Vidline.IngestApi.Jobs.RetentionOptions"] = "Retention",
+        ["Vidline.IngestApi.Jobs.OutboxOptions"] = "Outbox",
         ["Vidline.Validator.QualityGateOptions"] = "QualityGate",
         ["Vidline.ProgressGateway.SseOptions"] = "Sse",
     };

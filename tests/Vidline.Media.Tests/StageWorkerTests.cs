@@ -48,11 +48,13 @@ public class AttemptPulseTests
     }
 
     [Fact]
-    public void Heartbeats_only_limits_never_stop_the_work()
+    public void While_alive_limits_beat_without_advancing_and_never_stop_the_work()
     {
-        var pulse = new AttemptPulse(WatchLimits.HeartbeatsOnly(TimeSpan.FromSeconds(15)), "uploading", Start);
+        var pulse = new AttemptPulse(WatchLimits.WhileAlive(TimeSpan.FromSeconds(15)), "uploading", Start);
 
-        Assert.Equal((false, null), pulse.Check(At(3600 * 24 * 365)));
+        Assert.Equal((false, null), pulse.Check(At(10)));
+        Assert.Equal((true, null), pulse.Check(At(15)));
+        Assert.Equal((true, null), pulse.Check(At(3600 * 24 * 365)));
     }
 }
 

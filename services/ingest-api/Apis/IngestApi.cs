@@ -16,16 +16,19 @@ public static class IngestApi
                              "An Idempotency-Key header makes a repeated request answer with the job it created.")
             .AddOpenApiOperationTransformer(UploadForm.DescribeAsync)
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType,
+                StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
         var job = app.MapGroup("/jobs/{id}");
         job.MapPost("/cancel", Cancel)
             .WithSummary("Cancel a job").WithDescription("Stops the job's work and removes its files.")
             .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
+                StatusCodes.Status503ServiceUnavailable);
         job.MapPost("/retry", Retry)
             .WithSummary("Retry a failed job").WithDescription("Starts a new run at the stage that failed.")
             .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
+                StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -54,7 +57,8 @@ public static class IngestApi
         }
         catch (UploadRejection rejection)
         {
-            if (idempotencyKey.Length > 0 && rejection.StatusCode is 400 or 415)
+            // The key may be used again when its upload never became a working job: refused, or the service unavailable.
+            if (idempotencyKey.Length > 0 && rejection.StatusCode is 400 or 409 or 415 or 503)
                 await idempotencyKeys.ReleaseAsync(owner, idempotencyKey, jobId);
             return Problem(rejection.StatusCode, rejection.Title, rejection.Detail, jobId);
         }

@@ -14,14 +14,8 @@ public sealed class StageDispatch(IReadOnlyDictionary<string, Func<VideoJobState
     {
         context.Saga.Dispatched(sameStage, clock);
         await context.TransitionToState(stateOf(stage));
-        var endpoint = await context.GetSendEndpoint(StageQueueTopology.AddressOf(Stages.Find(stage)!));
         var priority = (byte)Math.Clamp(context.Saga.Priority, 0, Stages.MaxPriority);
-        var command = commands[stage](context.Saga);
-        // Higher-priority jobs jump the stage queue (RabbitMQ x-max-priority).
-        await endpoint.Send(command, command.GetType(), send =>
-        {
-            if (send.TryGetPayload<RabbitMqSendContext>(out var rabbit)) rabbit.SetPriority(priority);
-        });
+        await TransitionMessages.SendAsync(context, StageQueueTopology.AddressOf(Stages.Find(stage)!), commands[stage](context.Saga), priority);
     }
 }
 
@@ -51,15 +45,20 @@ public static class StageDispatchActivities
         string status, TimeProvider clock) where T : class =>
         binder
             .Then(context => context.Saga.UpdatedAt = clock.GetUtcNow())
-            .Publish(context => StatusOf(context.Saga, status));
+            .PublishOnCommit(context => StatusOf(context.Saga, status));
+
+    /// <summary>Publishes an event once the transition is stored (through the outbox: <see cref="TransitionMessages"/>).</summary>
+    public static EventActivityBinder<VideoJobState, T> PublishOnCommit<T>(this EventActivityBinder<VideoJobState, T> binder,
+        Func<BehaviorContext<VideoJobState, T>, object> message) where T : class =>
+        binder.ThenAsync(x => TransitionMessages.PublishAsync(x, message(x)));
 
     public static EventActivityBinder<VideoJobState, T> Accept<T>(this EventActivityBinder<VideoJobState, T> binder,
-        Func<BehaviorContext<VideoJobState, T>, string> message) where T : class, IJobRequest =>
-        binder.ThenAsync(x => x.RespondAsync(new JobCommandAccepted(x.Saga.CorrelationId, message(x))));
+        Func<BehaviorContext<VideoJobState, T>, string> message) where T : class, IJobMessage =>
+        binder.ThenAsync(x => TransitionMessages.RespondAsync(x, new JobCommandAccepted(x.Saga.CorrelationId, message(x))));
 
     public static EventActivityBinder<VideoJobState, T> Refuse<T>(this EventActivityBinder<VideoJobState, T> binder,
-        string reason, Func<BehaviorContext<VideoJobState, T>, string> detail) where T : class, IJobRequest =>
-        binder.ThenAsync(x => x.RespondAsync(new JobCommandRefused(x.Saga.CorrelationId, reason, detail(x))));
+        string reason, Func<BehaviorContext<VideoJobState, T>, string> detail) where T : class, IJobMessage =>
+        binder.ThenAsync(x => TransitionMessages.RespondAsync(x, new JobCommandRefused(x.Saga.CorrelationId, reason, detail(x))));
 
     /// <summary>The job's public snapshot, as the gateway stores and streams it.</summary>
     public static JobStatusChanged StatusOf(VideoJobState saga, string status) =>

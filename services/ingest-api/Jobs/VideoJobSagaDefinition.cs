@@ -1,4 +1,5 @@
 using MassTransit;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.IngestApi.Jobs;
 
@@ -16,9 +17,15 @@ public sealed class VideoJobSagaDefinition : SagaDefinition<VideoJobState>
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator,
         ISagaConfigurator<VideoJobState> sagaConfigurator, IRegistrationContext context)
     {
+        // PostgreSQL down or restarting: the message waits for it, unacknowledged in RabbitMQ, for as long as the
+        // outage lasts (retrying in process keeps it so) instead of going to video-job_error once the tries below are
+        // used up. Anything else is a real fault and is not retried here.
+        endpointConfigurator.UseDatabaseOutageRetry();
         // Lock waits and version races are transient: run the message again.
-        endpointConfigurator.UseMessageRetry(r => r.Intervals(50, 100, 250, 500, 1000, 2000));
-        // Commands and status events leave only after the saga row is committed.
-        endpointConfigurator.UseInMemoryOutbox(context);
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Ignore<Exception>(DatabaseOutage.IsTransient);
+            r.Intervals(50, 100, 250, 500, 1000, 2000);
+        });
     }
 }

@@ -58,7 +58,14 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(VideoUploaded)
                 .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
                 .Then(x => x.Saga.SourceArrived(x.Message))
-                .StartStage(Stages.Transcoding, dispatch));
+                .StartStage(Stages.Transcoding, dispatch)
+                .Accept(_ => "Upload received."));
+
+        // The job ended while its file was still arriving (the upload stalled, or it was cancelled): the upload is
+        // refused, so the request that brought it answers with the reason and removes the file instead of 202.
+        During(Failed, Cancelled, Expired,
+            When(VideoUploaded).Refuse(RefusalReasons.Conflict, x =>
+                $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)} ({x.Saga.ErrorMessage ?? "no reason given"}); its upload came too late. Submit the video again."));
 
         During(StateOf(Stages.Uploading),
             When(UploadRejected)
@@ -129,7 +136,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(CancelJob, IsOwner)
                 .Then(x => x.Saga.Cancel(clock))
                 .TransitionTo(Cancelled)
-                .Publish(x => new JobCancelled(x.Saga.CorrelationId))
+                .PublishOnCommit(x => new JobCancelled(x.Saga.CorrelationId))
                 .PublishStatus(JobStatuses.Cancelled, clock)
                 .Accept(_ => "Cancellation requested."),
             When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is processing; only a failed job can be retried."));
@@ -139,7 +146,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(ExpireJob)
                 .Then(x => x.Saga.Expire())
                 .TransitionTo(Expired)
-                .Publish(x => new JobExpired(x.Saga.CorrelationId)));
+                .PublishOnCommit(x => new JobExpired(x.Saga.CorrelationId)));
 
         During(Completed, Cancelled,
             When(RetryJob, IsOwner).Refuse(RefusalReasons.Conflict, x => $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)}; only a failed job can be retried."));
@@ -213,6 +220,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
         Event(@event, x =>
         {
             x.CorrelateById(m => m.Message.JobId);
+            // Nothing to store, so nothing to be atomic with: the answer goes straight back.
             x.OnMissingInstance(m => m.ExecuteAsync(context => context.RespondAsync(
                 new JobCommandRefused(context.Message.JobId, RefusalReasons.NotFound, $"There is no job {context.Message.JobId}."))));
         });

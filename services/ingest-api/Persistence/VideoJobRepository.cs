@@ -2,6 +2,7 @@ using MassTransit;
 using MassTransit.Configuration;
 using MassTransit.Context;
 using MassTransit.Saga;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Vidline.IngestApi.Jobs;
 
@@ -13,8 +14,8 @@ namespace Vidline.IngestApi.Persistence;
 /// saga pipe succeeds and rolled back when it throws (the stored job stays as it was). It does only what this
 /// saga needs: load by id, add a new job, update one.
 /// </summary>
-public sealed class VideoJobRepository(VideoJobTable table, ISagaConsumeContextFactory<VideoJobTransaction, VideoJobState> factory)
-    : ISagaRepositoryContextFactory<VideoJobState>
+public sealed class VideoJobRepository(VideoJobTable table, ISagaConsumeContextFactory<VideoJobTransaction, VideoJobState> factory,
+    OutboxSignal outboxSignal) : ISagaRepositoryContextFactory<VideoJobState>
 {
     public void Probe(ProbeContext context) => context.Add("persistence", "postgresql");
 
@@ -23,6 +24,8 @@ public sealed class VideoJobRepository(VideoJobTable table, ISagaConsumeContextF
         await using var transaction = await VideoJobTransaction.BeginAsync(table, context.CancellationToken);
         await next.Send(new VideoJobRepositoryContext<T>(transaction, context, factory));
         await transaction.CommitAsync();
+        // The transition's messages are committed: deliver them now rather than at the next poll.
+        if (transaction.WroteOutbox) outboxSignal.Wake();
     }
 
     public Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<VideoJobState> query, IPipe<SagaRepositoryQueryContext<VideoJobState, T>> next)
@@ -56,6 +59,16 @@ public sealed class VideoJobTransaction : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether a transition wrote messages to the outbox in this transaction.</summary>
+    public bool WroteOutbox { get; private set; }
+
+    /// <summary>Stores a message the transition sends or publishes: it leaves only if this transaction commits.</summary>
+    public async Task WriteToOutboxAsync(OutboxMessage message, CancellationToken ct)
+    {
+        await Outbox.AddAsync(Connection, message, ct);
+        WroteOutbox = true;
+    }
+
     public Task CommitAsync() => Transaction.CommitAsync(CancellationToken.None);
 
     public async ValueTask DisposeAsync()
@@ -65,7 +78,11 @@ public sealed class VideoJobTransaction : IAsyncDisposable
     }
 }
 
-/// <summary>Repository operations for one consumed message, inside that message's transaction.</summary>
+/// <summary>
+/// Repository operations for one consumed message, inside that message's transaction. The saga's contexts are built
+/// on this scope, which carries the <see cref="VideoJobTransaction"/> as a payload: that is how a transition's
+/// messages reach the outbox (<see cref="Jobs.TransitionMessages"/>).
+/// </summary>
 public sealed class VideoJobRepositoryContext<TMessage>(VideoJobTransaction database, ConsumeContext<TMessage> context,
     ISagaConsumeContextFactory<VideoJobTransaction, VideoJobState> factory)
     : ConsumeContextScope<TMessage>(context, database), SagaRepositoryContext<VideoJobState, TMessage>
@@ -77,12 +94,12 @@ public sealed class VideoJobRepositoryContext<TMessage>(VideoJobTransaction data
 
     /// <summary>A new job the state machine is about to initialise; <see cref="Save"/> writes it.</summary>
     public Task<SagaConsumeContext<VideoJobState, TMessage>> Add(VideoJobState instance) =>
-        factory.CreateSagaConsumeContext(database, context, instance, SagaConsumeContextMode.Add);
+        factory.CreateSagaConsumeContext(database, this, instance, SagaConsumeContextMode.Add);
 
     /// <summary>Loads and locks the job; null (the contract for "missing") if there is none.</summary>
     public async Task<SagaConsumeContext<VideoJobState, TMessage>> Load(Guid correlationId) =>
         await database.Table.LoadForUpdate(database.Connection, correlationId, CancellationToken) is { } job
-            ? await factory.CreateSagaConsumeContext(database, context, job, SagaConsumeContextMode.Load)
+            ? await factory.CreateSagaConsumeContext(database, this, job, SagaConsumeContextMode.Load)
             : null!;
 
     public async Task Save(SagaConsumeContext<VideoJobState> saga)
@@ -112,6 +129,7 @@ public static class VideoJobRepositoryRegistration
         saga.Repository(services =>
         {
             services.AddSingleton<VideoJobTable>();
+            services.TryAddSingleton<OutboxSignal>();
             services.RegisterSagaRepository<VideoJobState, VideoJobTransaction,
                 SagaConsumeContextFactory<VideoJobTransaction, VideoJobState>, VideoJobRepository>();
         });

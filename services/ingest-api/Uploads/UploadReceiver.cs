@@ -1,8 +1,10 @@
+using System.Text;
 using MassTransit;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Vidline.Contracts;
+using Vidline.IngestApi.Apis;
 using Vidline.Media;
 using Vidline.Media.Storage;
 using Vidline.ServiceDefaults;
@@ -16,23 +18,33 @@ public sealed record ReceivedUpload(Guid JobId, string Key, int Priority);
 /// <summary>
 /// Reads a multipart upload section by section, streaming the <c>video</c> part straight to storage
 /// (never into memory), and drives the job's first stage: JobSubmitted when the file starts to
-/// arrive, upload progress while it does, then VideoUploaded or UploadRejected.
+/// arrive, upload progress and heartbeats while the request lasts, then VideoUploaded — which the saga
+/// answers: only an accepted upload gets 202 — or UploadRejected.
+/// The <c>key</c> and <c>priority</c> fields are checked as soon as they are read; clients should send
+/// them before the video, so that a bad one is refused before the file is stored.
 /// </summary>
 public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublishEndpoint publisher, ProgressOutbox outbox,
-    IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork, TimeProvider clock, ILogger<UploadReceiver> logger)
+    IRequestClient<VideoUploaded> saga, IOptions<UploadOptions> options, IOptions<StageWorkOptions> stageWork,
+    IHostApplicationLifetime lifetime, TimeProvider clock, ILogger<UploadReceiver> logger)
 {
     private const int FirstRun = 1; // an upload always starts a job's first run
+    private const int MaxPriorityFieldBytes = 16;
     private readonly UploadOptions _options = options.Value;
 
-    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken cancellationToken)
+    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken requestAborted)
     {
         using var jobScope = JobLogScope.Begin(logger, jobId);
+        // A stopping service ends its uploads at once, while it can still clean up and tell the saga, rather than
+        // being killed mid-write by the stop timeout.
+        using var uploading = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var cancellationToken = uploading.Token;
         var boundary = BoundaryOf(request);
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = _options.MaxBytes };
         string? key = null, fileName = null;
         int? priority = null;
         var submitted = false;
         var submittedAt = clock.GetUtcNow();
+        AttemptWatchdog? heartbeats = null;
         try
         {
             MultipartSection? section;
@@ -43,29 +55,30 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
                 if (disposition.IsFileDisposition() && name == "video")
                 {
                     if (submitted) throw new UploadRejection(400, "Invalid upload", "Send exactly one 'video' file.");
-                    fileName = Path.GetFileName(disposition.FileName.Value?.Trim('"') ?? "") is { Length: > 0 } f ? f : "video";
+                    fileName = KeyFromFileName(disposition.FileName.Value?.Trim('"'));
                     // The job exists from the moment its file starts to arrive, so the upload itself shows progress.
                     await publisher.Publish(new JobSubmitted(jobId, key ?? fileName, owner, priority ?? 0, submittedAt), cancellationToken);
                     submitted = true;
+                    // The upload is the job's first stage and this request its node: it beats for as long as the request
+                    // lives (a paused client included), so the stall sweep leaves it alone until the request ends.
+                    heartbeats = new AttemptWatchdog(outbox, new StageHeartbeat(jobId, Stages.Uploading, 0, default),
+                        WatchLimits.WhileAlive(stageWork.Value.HeartbeatInterval), logger, cancellationToken);
                     await SaveVideoAsync(section.Body, jobId, request.ContentLength, cancellationToken);
                 }
                 else if (name == "key")
-                    key = (await section.ReadAsStringAsync(cancellationToken)).Trim();
+                    key = ParseKey(await ReadFieldAsync(section, "key", _options.MaxKeyLength * 4, cancellationToken));
                 else if (name == "priority")
-                    priority = ParsePriority(await section.ReadAsStringAsync(cancellationToken));
+                    priority = ParsePriority(await ReadFieldAsync(section, "priority", MaxPriorityFieldBytes, cancellationToken));
             }
             if (!submitted)
                 throw new UploadRejection(400, "Missing video", "The form needs a file field named 'video'.");
 
-            key = string.IsNullOrWhiteSpace(key) ? fileName! : key;
-            if (key.Length > _options.MaxKeyLength)
-                throw new UploadRejection(400, "Invalid key", $"'key' may be at most {_options.MaxKeyLength} characters.");
-
+            key = string.IsNullOrEmpty(key) ? fileName! : key;
             var sourceKey = StorageKeys.Source(jobId);
             var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
             await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
-            await publisher.Publish(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
+            await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
             return new ReceivedUpload(jobId, key, priority ?? 0);
         }
         catch (Exception e)
@@ -80,11 +93,36 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             }
             throw rejection;
         }
+        finally
+        {
+            if (heartbeats is not null) await heartbeats.DisposeAsync();
+        }
     }
 
+    /// <summary>
+    /// Gives the stored upload to the saga and waits for its answer: a job that ended meanwhile (its upload stalled in
+    /// the sweep, or it was cancelled) refuses it, and the request must not answer 202. A saga too slow to answer
+    /// (its database down, say) will still take the upload from the queue: that counts as accepted.
+    /// </summary>
+    private async Task HandOverAsync(VideoUploaded upload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answer = await saga.GetResponse<JobCommandAccepted, JobCommandRefused>(upload, cancellationToken);
+            if (answer.Is(out Response<JobCommandRefused>? refused))
+                throw new UploadRejection(409, "Upload no longer wanted", refused.Message.Detail);
+        }
+        catch (RequestTimeoutException)
+        {
+            logger.LogWarning("Job {JobId}: the saga did not answer the upload in time; it is queued for it", upload.JobId);
+        }
+    }
     /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
     private UploadRejection RejectionFor(Exception e) => e switch
     {
+        OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
+            new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
+        _ when DependencyUnavailable.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
         InvalidDataException => new(400, "Invalid upload", $"The upload is malformed or larger than {_options.MaxBytes} bytes."),
         OperationCanceledException or IOException => new(400, "Upload interrupted", "The upload was interrupted before it completed."),
         _ => new(500, "Upload failed", "The upload could not be stored."),
@@ -92,15 +130,11 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
     private async Task SaveVideoAsync(Stream body, Guid jobId, long? contentLength, CancellationToken cancellationToken)
     {
-        // A long upload keeps the stall sweep away the way a working stage does (the upload is attempt 0): it beats while bytes arrive.
-        await using var heartbeats = new AttemptWatchdog(outbox, new StageHeartbeat(jobId, Stages.Uploading, 0, default),
-            WatchLimits.HeartbeatsOnly(stageWork.Value.HeartbeatInterval), logger, cancellationToken);
         var progress = new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, _options.ProgressInterval, clock);
         await progress.ReportAsync(0, "upload started", force: true, cancellationToken: cancellationToken);
         // Progress events are fire-and-forget from the copy loop: publishing never slows the upload down.
         var reporter = new Progress<long>(bytes =>
         {
-            heartbeats.Advanced();
             var percent = contentLength is > 0 ? Math.Min(99, 100.0 * bytes / contentLength.Value) : 0;
             _ = progress.ReportAsync(percent, $"received {bytes / (1024 * 1024)} MiB", cancellationToken: cancellationToken);
         });
@@ -128,6 +162,48 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         if (string.IsNullOrWhiteSpace(boundary))
             throw new UploadRejection(400, "Invalid upload", "The multipart boundary is missing.");
         return boundary;
+    }
+
+    /// <summary>
+    /// A form field's value, read without ever holding more than <paramref name="maxBytes"/>: a larger part is refused as
+    /// soon as it exceeds them, however much the client sends.
+    /// </summary>
+    private static async Task<string> ReadFieldAsync(MultipartSection section, string name, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[maxBytes + 1];
+        int length = 0, read;
+        while (length < buffer.Length && (read = await section.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            length += read;
+        if (length > maxBytes)
+            throw new UploadRejection(400, $"Invalid {name}", $"'{name}' is too long.");
+        try
+        {
+            return StrictUtf8.GetString(buffer, 0, length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new UploadRejection(400, $"Invalid {name}", $"'{name}' is not UTF-8 text.");
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The job's name: at most <c>Upload:MaxKeyLength</c> characters, none of them a control character (NUL included).</summary>
+    private string ParseKey(string value)
+    {
+        var key = value.Trim();
+        if (key.Length > _options.MaxKeyLength)
+            throw new UploadRejection(400, "Invalid key", $"'key' may be at most {_options.MaxKeyLength} characters.");
+        if (key.Any(char.IsControl))
+            throw new UploadRejection(400, "Invalid key", "'key' may not contain control characters.");
+        return key;
+    }
+
+    /// <summary>The default key, from the file's name: whatever the client named it, it becomes a valid key.</summary>
+    private string KeyFromFileName(string? fileName)
+    {
+        var name = new string(Path.GetFileName(fileName ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return name.Length == 0 ? "video" : name[..Math.Min(name.Length, _options.MaxKeyLength)];
     }
 
     private static int ParsePriority(string value) =>

@@ -31,18 +31,27 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
         // Write to a temporary name first so a reader never sees half a file under the real key.
         var partial = path + ".partial";
         long total = 0;
-        await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        try
         {
-            var buffer = new byte[1 << 16];
-            int read;
-            while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                total += read;
-                progress?.Report(total);
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    total += read;
+                    progress?.Report(total);
+                }
             }
+            File.Move(partial, path, overwrite: true);
         }
-        File.Move(partial, path, overwrite: true);
+        catch
+        {
+            // An interrupted write leaves nothing behind, whoever the caller is.
+            File.Delete(partial);
+            throw;
+        }
         return total;
     }
 

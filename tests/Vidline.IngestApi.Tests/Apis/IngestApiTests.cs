@@ -5,12 +5,16 @@ using System.Text.Json;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Vidline.Contracts;
 using Vidline.IngestApi.Jobs;
 using Vidline.IngestApi.Persistence;
+using Vidline.IngestApi.Apis;
+using Vidline.IngestApi.Tests.Jobs;
 using Vidline.IngestApi.Tests.Persistence;
 
 namespace Vidline.IngestApi.Tests.Apis;
@@ -27,14 +31,7 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
 
     public Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment("Testing");
-            host.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
-            host.UseSetting("Storage:Root", _storage);
-            // The same saga and consumers as in production, on the in-memory transport.
-            host.ConfigureTestServices(services => services.AddMassTransitTestHarness(x => x.AddIngestMessaging()));
-        });
+        _factory = Api();
         _client = _factory.CreateClient();
         return Task.CompletedTask;
     }
@@ -108,6 +105,164 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", jobId.ToString("N"))));
     }
 
+    [Theory]
+    [InlineData("nul\0key", "control characters")]
+    [InlineData("bell\u0007", "control characters")]
+    public async Task A_key_with_a_control_character_is_refused_with_400_before_the_video_is_stored(string key, string reason)
+    {
+        var response = await UploadAsync(await ClipAsync(), key: key);
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, reason);
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+    }
+
+    [Fact]
+    public async Task A_key_longer_than_the_limit_is_refused_with_400_before_the_video_is_stored()
+    {
+        // Far larger than the limit: it is refused once the limit is passed, never read whole.
+        var response = await UploadAsync(await ClipAsync(), key: new string('k', 8 * 1024 * 1024));
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "'key' is too long");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+    }
+
+    [Theory]
+    [InlineData("high")]
+    [InlineData("10")]
+    [InlineData("-1")]
+    public async Task A_priority_that_is_not_0_to_9_is_refused_with_400(string priority)
+    {
+        using var form = new MultipartFormDataContent { { new StringContent(priority), "priority" } };
+        form.Add(VideoPart(await ClipAsync()), "video", "clip.mp4");
+
+        await AssertProblem(await _client.PostAsync("/process", form), HttpStatusCode.BadRequest, "'priority' must be a whole number from 0 to 9");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+    }
+
+    [Fact]
+    public async Task A_bad_key_sent_after_the_video_fails_the_job_with_the_reason_and_removes_the_file()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(VideoPart(await ClipAsync()), "video", "clip.mp4");
+        form.Add(new StringContent("nul\0key"), "key");
+
+        var response = await _client.PostAsync("/process", form);
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "control characters");
+        var jobId = (await Json(response)).GetProperty("job_id").GetGuid();
+        var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed");
+        Assert.Contains("control characters", job.ErrorMessage);
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", jobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_whose_job_failed_while_it_was_paused_is_answered_409_and_its_file_removed()
+    {
+        var upload = await PausedUploadAsync(_factory);
+
+        // While the client pauses, the job fails as the stall sweep would fail it.
+        await _factory.Services.GetRequiredService<IBus>().Publish(new StageStalled(upload.JobId, Stages.Uploading, 0));
+        await WaitForJobAsync(upload.JobId, j => j.CurrentState == "Failed");
+
+        var response = await upload.ResumeAsync();
+        await AssertProblem(response, HttpStatusCode.Conflict, "its upload came too late");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", upload.JobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_paused_longer_than_the_stall_timeout_is_kept_alive_by_its_request()
+    {
+        await using var api = Api(host =>
+        {
+            host.UseSetting("Stages:StallTimeout", "00:00:05");
+            host.UseSetting("Stages:SweepInterval", "00:00:00.250");
+            host.UseSetting("StageWork:HeartbeatInterval", "00:00:00.250");
+        });
+        var upload = await PausedUploadAsync(api);
+
+        // Paused well past the stall timeout, with the sweep running: the request beats for its upload.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var response = await upload.ResumeAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await WaitForJobAsync(upload.JobId, j => j.CurrentState == Stages.Transcoding.Name, api);
+    }
+
+    [Fact]
+    public async Task An_upload_arriving_when_the_service_stops_is_ended_and_leaves_no_file_behind()
+    {
+        var api = Api();
+        var upload = await PausedUploadAsync(api);
+        var folder = Path.Combine(_storage, "uploads", upload.JobId.ToString("N"));
+        Assert.True(Directory.Exists(folder));
+
+        // SIGTERM: the service stops taking the upload at once, while it can still clean up.
+        api.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        for (var i = 0; i < 200 && Directory.Exists(folder); i++) await Task.Delay(50);
+        Assert.False(Directory.Exists(folder), "the stopped upload's file is still there");
+        await api.DisposeAsync();
+    }
+
+    private sealed record PausedUpload(Guid JobId, PausedStream Body, Task<HttpContext> Answer)
+    {
+        public async Task<HttpResponseMessage> ResumeAsync()
+        {
+            Body.Resume();
+            var answer = await Answer;
+            var response = new HttpResponseMessage((HttpStatusCode)answer.Response.StatusCode) { Content = new StreamContent(answer.Response.Body) };
+            if (answer.Response.ContentType is { } type) response.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+            return response;
+        }
+    }
+
+    /// <summary>
+    /// Starts an upload whose client stops before its last byte; returns once its job exists. The body is handed to the
+    /// app as is, so the test decides when the rest arrives.
+    /// </summary>
+    private async Task<PausedUpload> PausedUploadAsync(WebApplicationFactory<Program> api)
+    {
+        var key = $"paused-{Guid.NewGuid():N}";
+        using var form = new MultipartFormDataContent { { new StringContent(key), "key" } };
+        form.Add(VideoPart(await ClipAsync()), "video", "clip.mp4");
+        var body = new PausedStream(await form.ReadAsByteArrayAsync());
+        var answer = api.Server.SendAsync(http =>
+        {
+            http.Request.Method = "POST";
+            http.Request.Path = "/process";
+            http.Request.ContentType = form.Headers.ContentType!.ToString();
+            http.Request.Body = body;
+        });
+        await body.Reached;
+        return new PausedUpload(await JobIdOfKeyAsync(key), body, answer);
+    }
+
+    [Fact]
+    public async Task A_saga_that_does_not_answer_makes_cancel_answer_503_not_500()
+    {
+        // The saga's answers leave through the outbox: without its dispatcher, no answer comes, and the request client
+        // gives up after a second.
+        await using var factory = Api(services: services =>
+        {
+            services.AddMassTransitTestHarness(x =>
+            {
+                x.AddIngestMessaging();
+                x.AddRequestClient<CancelJob>(RequestTimeout.After(s: 1));
+            });
+            services.Remove(services.Single(d => d.ImplementationType == typeof(OutboxDispatcher)));
+        });
+        using var client = factory.CreateClient();
+        var jobId = NewId.NextGuid();
+        await factory.Services.GetRequiredService<IBus>().Publish(
+            new VideoUploaded(jobId, "clip.mp4", JobOwner.Anonymous, 0, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", JobHarness.Clip));
+        await WaitForJobAsync(jobId, j => j.CurrentState == Stages.Transcoding.Name, factory);
+
+        var response = await client.PostAsync($"/jobs/{jobId}/cancel", null);
+
+        await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "did not answer in time");
+        Assert.True(response.Headers.RetryAfter is not null);
+    }
+
     [Fact]
     public async Task A_body_that_is_not_multipart_is_refused_with_415()
     {
@@ -115,19 +270,80 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         await AssertProblem(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
     }
 
+    /// <summary>
+    /// The API with the same saga and consumers as in production, on the in-memory transport; <paramref name="adapt"/>
+    /// changes settings or services.
+    /// </summary>
+    private WebApplicationFactory<Program> Api(Action<IWebHostBuilder>? adapt = null, Action<IServiceCollection>? services = null) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Testing");
+            host.UseSetting("ConnectionStrings:Postgres", db.ConnectionString);
+            host.UseSetting("Storage:Root", _storage);
+            host.ConfigureTestServices(s =>
+            {
+                s.AddMassTransitTestHarness(x => x.AddIngestMessaging());
+                services?.Invoke(s);
+            });
+            adapt?.Invoke(host);
+        });
+
     private async Task<HttpResponseMessage> UploadAsync(string path, string? key = null)
     {
         using var form = new MultipartFormDataContent();
         if (key is not null) form.Add(new StringContent(key), "key");
-        var file = new StreamContent(File.OpenRead(path));
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "video", Path.GetFileName(path));
+        form.Add(VideoPart(path), "video", Path.GetFileName(path));
         return await _client.PostAsync("/process", form);
     }
 
-    private async Task<VideoJobState> WaitForJobAsync(Guid jobId, Func<VideoJobState, bool> condition)
+    private static StreamContent VideoPart(string path)
     {
-        var jobs = _factory.Services.GetRequiredService<VideoJobTable>();
+        var file = new StreamContent(File.OpenRead(path));
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return file;
+    }
+
+    /// <summary>A request body whose client stops before its last byte (like a paused upload) until told to go on.</summary>
+    private sealed class PausedStream(byte[] content) : MemoryStream(content)
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Reached => _reached.Task;
+
+        public void Resume() => _resume.TrySetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position == Length - 1)
+            {
+                _reached.TrySetResult();
+                await _resume.Task.WaitAsync(cancellationToken);
+            }
+            return await base.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Math.Max(1, Length - 1 - Position))], cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <summary>The job an upload with <paramref name="key"/> created, once the saga stored it.</summary>
+    private async Task<Guid> JobIdOfKeyAsync(string key)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            await using var command = db.DataSource.CreateCommand("SELECT correlation_id FROM video_job_saga WHERE data->>'Key' = @key");
+            command.Parameters.AddWithValue("key", key);
+            if (await command.ExecuteScalarAsync() is Guid id) return id;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"no job has the key {key}");
+        return default;
+    }
+
+    private async Task<VideoJobState> WaitForJobAsync(Guid jobId, Func<VideoJobState, bool> condition, WebApplicationFactory<Program>? factory = null)
+    {
+        var jobs = (factory ?? _factory).Services.GetRequiredService<VideoJobTable>();
         VideoJobState? job = null;
         for (var i = 0; i < 200; i++)
         {

@@ -16,8 +16,7 @@ public class ExpiryTests
         await h.InState(jobId, m => m.Expired);
         Assert.True(await h.Bus.Published.Any<JobExpired>(m => m.Context.Message.JobId == jobId));
 
-        await h.Publish(new RetryJob(jobId, "anonymous"));
-        Assert.True(await h.Bus.Published.Any<JobCommandRefused>(m => m.Context.Message.JobId == jobId && m.Context.Message.Reason == RefusalReasons.Expired));
+        Assert.Equal(RefusalReasons.Expired, await h.RefusalOf(new RetryJob(jobId, "anonymous")));
         Assert.Equal(1, h.SentCount<ValidateRenditions>(jobId));
     }
 

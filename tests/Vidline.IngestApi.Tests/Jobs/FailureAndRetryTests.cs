@@ -99,6 +99,23 @@ public class FailureAndRetryTests
     }
 
     [Fact]
+    public async Task An_upload_that_arrives_after_its_job_failed_is_refused_and_starts_nothing()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = await h.SubmittedAsync();
+        await h.Publish(new StageStalled(jobId, Stages.Uploading, h.AttemptOf(jobId)));
+        await h.InState(jobId, m => m.Failed);
+
+        // The upload request hands its file over as a request and answers its client with what the saga says.
+        var refused = Assert.IsType<JobCommandRefused>(await h.Ask(
+            new VideoUploaded(jobId, "clip.mp4", "anonymous", 0, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", JobHarness.Clip)));
+
+        Assert.Contains("The upload stopped before it completed.", refused.Detail);
+        Assert.Equal(0, h.SentCount<TranscodeVideo>(jobId));
+        await h.InState(jobId, m => m.Failed);
+    }
+
+    [Fact]
     public async Task Retry_is_a_new_run_that_resumes_from_the_stage_that_failed_in_a_new_work_folder()
     {
         await using var h = await JobHarness.StartAsync();
@@ -107,7 +124,7 @@ public class FailureAndRetryTests
         await h.Publish(new StageFailed(jobId, Stages.Packaging, failedAttempt, "muxer crashed", Permanent: true));
         await h.InState(jobId, m => m.Failed);
 
-        await h.Publish(new RetryJob(jobId, "anonymous"));
+        Assert.IsType<JobCommandAccepted>(await h.Ask(new RetryJob(jobId, "anonymous")));
 
         var job = await h.InState(jobId, Stages.Packaging);
         Assert.Null(job.ErrorMessage);
@@ -119,7 +136,6 @@ public class FailureAndRetryTests
         var commands = h.Bus.Sent.Select<PackageRenditions>().Select(m => m.Context.Message).Where(c => c.JobId == jobId).OrderBy(c => c.Attempt).ToList();
         Assert.Equal([1, 2], commands.Select(c => c.Run));
         Assert.NotEqual(commands[0].OutputPrefix, commands[1].OutputPrefix);
-        Assert.True(await h.Bus.Published.Any<JobCommandAccepted>(m => m.Context.Message.JobId == jobId));
         Assert.True(await h.Bus.Published.Any<JobStatusChanged>(m => m.Context.Message.JobId == jobId && m.Context.Message.Run == 2));
     }
 
@@ -151,8 +167,7 @@ public class FailureAndRetryTests
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.ValidatingAsync();
 
-        await h.Publish(new RetryJob(jobId, "anonymous"));
-        Assert.True(await h.Bus.Published.Any<JobCommandRefused>(m => m.Context.Message.JobId == jobId && m.Context.Message.Reason == RefusalReasons.Conflict));
+        Assert.Equal(RefusalReasons.Conflict, await h.RefusalOf(new RetryJob(jobId, "anonymous")));
         await h.Publish(new RenditionsValidated(jobId, h.AttemptOf(jobId), []));
 
         await h.InState(jobId, Stages.Packaging);

@@ -59,6 +59,16 @@ public sealed class JobHarness : IAsyncDisposable
             $"{typeof(T).Name} {messageId} was not consumed in 5 s; consumed: {string.Join(", ", Bus.Consumed.Select<T>().Select(m => m.Context.MessageId))}");
     }
 
+    /// <summary>Asks the saga as the API does (a request) and returns its answer: accepted or refused.</summary>
+    public async Task<object> Ask<T>(T request) where T : class
+    {
+        var answer = await Bus.Bus.CreateRequestClient<T>().GetResponse<JobCommandAccepted, JobCommandRefused>(request);
+        return answer.Message;
+    }
+
+    /// <summary>The reason the saga refused <paramref name="request"/>; fails if it accepted it.</summary>
+    public async Task<string> RefusalOf<T>(T request) where T : class => Assert.IsType<JobCommandRefused>(await Ask(request)).Reason;
+
     /// <summary>The attempt the saga is waiting for an answer to.</summary>
     public int AttemptOf(Guid jobId) => Saga.Sagas.Contains(jobId)!.Attempt;
 
