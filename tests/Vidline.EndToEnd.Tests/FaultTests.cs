@@ -212,7 +212,7 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         var marker = job.Id.ToString("N");
         while (DateTime.UtcNow < deadline)
         {
-            var ffmpeg = UnixSignals.ChildrenOf(node.Pid ?? 0).Where(pid => UnixSignals.CommandLineOf(pid) is var c && c.StartsWith("ffmpeg") && c.Contains(marker)).ToList();
+            var ffmpeg = UnixSignals.ChildrenOf(node.Pid ?? 0).Where(pid => UnixSignals.CommandLineOf(pid) is var c && Path.GetFileName(c.Split(' ')[0]) == "ffmpeg" && c.Contains(marker)).ToList();
             if (ffmpeg.Count > 0)
             {
                 foreach (var pid in ffmpeg) UnixSignals.Send(pid, UnixSignal.Stop);
