@@ -167,6 +167,37 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task Kill_9_of_ingest_api_mid_upload_fails_the_job_and_leaves_no_file()
+    {
+        // A client that sends half of the video and then waits: the file is half-written when ingest-api dies.
+        var key = $"paused-{Guid.NewGuid():N}.mp4";
+        using var stalled = new CancellationTokenSource();
+        var upload = UploadHalfAsync(world.Clip, key, stalled.Token);
+        var jobId = await JobKeyedAsync(key);
+        var folder = Path.Combine(Pipeline.StorageRoot, "uploads", jobId.ToString("N"));
+        await WaitUntilAsync(() => Task.FromResult(Directory.Exists(folder) && Directory.EnumerateFiles(folder).Any(f => new FileInfo(f).Length > 0)),
+            $"the upload of {jobId} never reached storage");
+
+        var strike = Stopwatch.StartNew();
+        var ingest = Pipeline["ingest-api"];
+        ingest.Send(UnixSignal.Kill);
+        await ingest.WaitForExitAsync(StopTimeout);
+        await stalled.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => upload);
+        await ingest.StartAsync();
+
+        // Nobody can send the rest: the stall sweep fails the job, and its half of a video goes.
+        var failed = await Pipeline.WaitForStatusAsync(jobId, JobStatuses.Failed, Patience);
+        output.WriteLine($"recovery: kill -9 of ingest-api mid-upload: failed {strike.Elapsed.TotalSeconds:0.0} s after the strike: {failed.GetProperty("error_message")}");
+        var findings = new List<string>();
+        try { await WaitUntilAsync(() => Task.FromResult(!Directory.Exists(folder)), ""); }
+        catch (TimeoutException) { findings.Add($"the half-written upload is still there: {string.Join(", ", Directory.EnumerateFileSystemEntries(folder))}"); }
+        var errors = ErrorQueues(await world.Broker.QueuesAsync(Pipeline.VirtualHost)).ToList();
+        if (errors.Count > 0) findings.Add($"messages in error queues: {string.Join(", ", errors.Select(q => $"{q.Key}: {q.Value}"))}");
+        Assert.True(findings.Count == 0, $"{findings.Count} broken promise(s):\n- {string.Join("\n- ", findings)}\n\n{Pipeline.Logs()}");
+    }
+
     // ---- the strikes
 
     private static readonly Func<SseEvent, bool> MidTranscode = InStage(Stages.Transcoding, atLeast: 10);
@@ -240,6 +271,70 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         }
         catch (IOException) { } // ENOSPC: full
         return written;
+    }
+
+    /// <summary>POST /process through the edge with the key first and then a video that stops halfway until cancelled.</summary>
+    private Task<HttpResponseMessage> UploadHalfAsync(string path, string key, CancellationToken cancellationToken)
+    {
+        var form = new MultipartFormDataContent { { new StringContent(key), "key" } };
+        var video = new StreamContent(new HalfThenWait(File.OpenRead(path), cancellationToken));
+        video.Headers.ContentType = new("video/mp4");
+        form.Add(video, "video", key);
+        return Pipeline.Edge.PostAsync("/process", form, cancellationToken);
+    }
+
+    /// <summary>The id of the job whose key is <paramref name="key"/>, once the gateway lists it.</summary>
+    private async Task<Guid> JobKeyedAsync(string key)
+    {
+        Guid? id = null;
+        await WaitUntilAsync(async () =>
+        {
+            using var page = System.Text.Json.JsonDocument.Parse(await Pipeline.Edge.GetStringAsync("/jobs"));
+            id = page.RootElement.GetProperty("items").EnumerateArray()
+                .Where(job => job.GetProperty("key").GetString() == key).Select(job => (Guid?)job.GetProperty("id").GetGuid()).FirstOrDefault();
+            return id is not null;
+        }, $"no job with key {key} appeared");
+        return id!.Value;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        for (var deadline = DateTime.UtcNow + Patience; DateTime.UtcNow < deadline; await Task.Delay(100))
+            if (await condition()) return;
+        throw new TimeoutException(failure);
+    }
+
+    /// <summary>A file that reads up to its middle, then blocks until cancelled: a client that stopped sending.</summary>
+    private sealed class HalfThenWait(FileStream file, CancellationToken stalled) : Stream
+    {
+        private readonly long _half = file.Length / 2;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (file.Position >= _half)
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(stalled, cancellationToken);
+                await Task.Delay(Timeout.Infinite, either.Token);
+            }
+            return await file.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _half - file.Position)], cancellationToken);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override bool CanRead => true;
+        public override bool CanSeek => true; // so the request carries the whole length, and nginx passes it on unbuffered
+        public override bool CanWrite => false;
+        public override long Length => file.Length;
+        public override long Position { get => file.Position; set => file.Position = value; }
+        public override long Seek(long offset, SeekOrigin origin) => file.Seek(offset, origin);
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) file.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     // ---- the promises
