@@ -108,6 +108,9 @@ listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_UI_PORT
 loopback_users.guest = true
+# A stage holds its command unacknowledged for as long as the attempt runs (up to StageWork:DeadlineFactor × the
+# media's duration); RabbitMQ's default of 30 minutes would take it back from a long encode and hand it out twice.
+consumer_timeout = 86400000
 EOF
     (
         rabbit_env

@@ -4,8 +4,9 @@
 #   scripts/queues.sh errors               every _error queue that holds messages, with the first message's reason
 #   scripts/queues.sh requeue QUEUE_error  moves every message of QUEUE_error back to QUEUE (at least once, in order),
 #                                          by a dynamic shovel that deletes itself when the queue is empty
-#   scripts/queues.sh upgrade              converts the durable shared queues of an older Vidline (classic) to quorum
-#                                          queues, keeping their messages; run it with the services stopped
+#   scripts/queues.sh upgrade              converts Vidline's shared queues (and their _error queues) that an older
+#                                          Vidline declared as classic to quorum queues, keeping their messages;
+#                                          run it with the services stopped (services.sh start does)
 #
 # VHOST (default /) picks the virtual host; RABBIT_UI_PORT, RABBIT_USER and RABBIT_PASSWORD reach the API.
 set -euo pipefail
@@ -63,8 +64,12 @@ cmd_requeue() {
     log "moved the messages of $error back to $target"
 }
 
-# The queues an older Vidline declared as classic that are now quorum queues: durable, shared, without priorities.
-# The management API's message counts lag by seconds, so every queue is moved whatever its count says.
+# The quorum queues the services declare (AddQuorumQueues in ingest-api and progress-gateway; OperationsTests holds this
+# list to what a running pipeline declares). An older Vidline declared them, and their _error and _skipped queues, as
+# classic queues; nothing else in the virtual host is touched. The API's message counts lag by seconds, so every queue
+# is moved whatever its count says.
+QUORUM_QUEUES=(video-job job-files progress-gateway)
+
 cmd_upgrade() {
     local queue converted=0
     while read -r queue; do
@@ -81,13 +86,9 @@ cmd_upgrade() {
         fi
         move "$queue.upgrading" "$queue"
         api DELETE "/queues/$V/$queue.upgrading" >/dev/null
-    done < <(api GET "/queues/$V" | jq -r '
-        def base: sub("_(error|skipped)$"; "");
-        [.[] | select(.name | endswith(".upgrading") | not)] as $all
-        | [$all[] | select((.name | base) == .name and .type == "classic" and .durable and (.auto_delete | not)
-                          and .arguments["x-max-priority"] == null) | .name] as $shared
-        # MassTransit declares a queue'"'"'s _error and _skipped queues of the same type as the queue.
-        | $all[] | select(.type == "classic") | select(.name | base | IN($shared[])) | .name')
+    done < <(api GET "/queues/$V" | jq -r --arg names "${QUORUM_QUEUES[*]}" '
+        ($names | split(" ")) as $quorum
+        | .[] | select(.type == "classic") | select(.name | sub("_(error|skipped)$"; "") | IN($quorum[])) | .name')
     ((!converted)) || log "the shared queues of vhost $VHOST are quorum queues now"
 }
 

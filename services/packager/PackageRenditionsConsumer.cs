@@ -28,6 +28,8 @@ public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager 
         return new RenditionsPackaged(command.JobId, command.Attempt, command.OutputPrefix, package.HlsMaster, package.DashManifest);
     }
 
+    protected override double MediaSeconds(PackageRenditions command) => command.MediaSeconds;
+
     protected override async Task RemovePartialOutputAsync(PackageRenditions command)
     {
         await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);

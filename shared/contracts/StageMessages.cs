@@ -27,7 +27,9 @@ public record ValidateRenditions(Guid JobId, int Run, int Attempt, string Source
 
 public record RenditionsValidated(Guid JobId, int Attempt, IReadOnlyList<QualityScore> Scores) : IStageCompleted;
 
-public record PackageRenditions(Guid JobId, int Run, int Attempt, IReadOnlyList<Rendition> Renditions, string OutputPrefix) : IStageCommand;
+/// <summary><c>MediaSeconds</c>: the source's duration, which sets the attempt's deadline.</summary>
+public record PackageRenditions(Guid JobId, int Run, int Attempt, IReadOnlyList<Rendition> Renditions, string OutputPrefix,
+    double MediaSeconds = 0) : IStageCommand;
 
 public record RenditionsPackaged(Guid JobId, int Attempt, string PackagePrefix, string HlsManifest, string DashManifest) : IStageCompleted;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Vidline.Contracts;
 
 namespace Vidline.EndToEnd.Tests;
 
@@ -93,6 +94,22 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
         {
             node.Kill();
         }
+    }
+
+    [Fact]
+    public async Task The_shared_queues_are_quorum_queues_and_exactly_the_ones_the_upgrade_script_converts()
+    {
+        var queues = await pipeline.QueueTypesAsync();
+        var declared = queues
+            .Where(q => q.Value == "quorum" && !q.Key.EndsWith("_error") && !q.Key.EndsWith("_skipped"))
+            .Select(q => q.Key).Order();
+        var script = File.ReadAllLines(Path.Combine(pipeline.RepoRoot, "scripts", "queues.sh"))
+            .Single(line => line.StartsWith("QUORUM_QUEUES=("));
+        var converted = script["QUORUM_QUEUES=(".Length..script.IndexOf(')')].Split(' ', StringSplitOptions.RemoveEmptyEntries).Order();
+
+        Assert.Equal(converted, declared);
+        // The stage queues need priorities, which RabbitMQ 3.10's quorum queues lack (docs/reliability.md).
+        Assert.All(Stages.Worked, stage => Assert.Equal("classic", queues[stage.Queue]));
     }
 
     [Fact]

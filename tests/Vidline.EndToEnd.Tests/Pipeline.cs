@@ -268,6 +268,11 @@ public sealed class Pipeline : IAsyncLifetime
         return queueInfo.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
     }
 
+    /// <summary>Every queue of this pipeline's virtual host, with its type (classic or quorum).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> QueueTypesAsync() =>
+        (await _management.GetFromJsonAsync<JsonElement>($"/api/queues/{_id}")).EnumerateArray()
+            .ToDictionary(q => q.GetProperty("name").GetString()!, q => q.GetProperty("type").GetString()!);
+
     internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -16,7 +16,7 @@ namespace Vidline.ServiceDefaults.Tests;
 /// </summary>
 public sealed class DurableQueueTests : IAsyncLifetime
 {
-    private const string Queue = "ledger";
+    private const string Queue = "job-files"; // one of the queues scripts/queues.sh upgrades
     private readonly string _vhost = $"vidline-queues-{Guid.NewGuid():N}"[..24];
     private readonly HttpClient _management = new() { BaseAddress = new Uri("http://127.0.0.1:15672") };
 
@@ -40,7 +40,7 @@ public sealed class DurableQueueTests : IAsyncLifetime
         await host.StartAsync();
         await host.Services.GetRequiredService<IBus>().Publish(new LedgerEntry("first"));
 
-        // The broken consumer ran through every retry: the message waits in ledger_error, nothing was consumed.
+        // The broken consumer ran through every retry: the message waits in the _error queue, nothing was consumed.
         var faulted = await PeekUntilAsync($"{Queue}_error", count: 1);
         Assert.Contains("the ledger is read-only", faulted[0].GetProperty("properties").GetProperty("headers").GetProperty("MT-Fault-Message").GetString());
         Assert.Equal("quorum", await QueueTypeAsync(Queue));
@@ -65,6 +65,7 @@ public sealed class DurableQueueTests : IAsyncLifetime
         await DeclareAsync(Queue, new { });
         await DeclareAsync($"{Queue}_error", new { });
         await DeclareAsync("transcoding", new Dictionary<string, object> { ["x-max-priority"] = 9 });
+        await DeclareAsync("another-application", new { });
         (await _management.PutAsJsonAsync($"/api/exchanges/{_vhost}/{Queue}", new { type = "fanout", durable = true })).EnsureSuccessStatusCode();
         (await _management.PostAsJsonAsync($"/api/bindings/{_vhost}/e/{Queue}/q/{Queue}", new { routing_key = "" })).EnsureSuccessStatusCode();
         foreach (var text in new[] { "one", "two", "three" }) await PublishAsync(Queue, text);
@@ -75,6 +76,7 @@ public sealed class DurableQueueTests : IAsyncLifetime
         Assert.Equal("quorum", await QueueTypeAsync(Queue));
         Assert.Equal("quorum", await QueueTypeAsync($"{Queue}_error"));
         Assert.Equal("classic", await QueueTypeAsync("transcoding")); // priorities need a classic queue on RabbitMQ 3.10
+        Assert.Equal("classic", await QueueTypeAsync("another-application")); // not Vidline's to convert
         // The queue's own exchange routes to the new queue again.
         await PublishAsync(Queue, "four");
         Assert.Equal(["one", "two", "three", "four"], (await PeekUntilAsync(Queue, count: 4)).Select(m => m.GetProperty("payload").GetString()));

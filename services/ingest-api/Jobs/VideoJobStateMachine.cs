@@ -17,7 +17,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
     {
         [Stages.Transcoding] = job => new TranscodeVideo(job.CorrelationId, job.Run, job.Attempt, job.SourceKey!, job.Source!, job.WorkFolder("renditions")),
         [Stages.Validation] = job => new ValidateRenditions(job.CorrelationId, job.Run, job.Attempt, job.SourceKey!, job.Source!, job.Renditions),
-        [Stages.Packaging] = job => new PackageRenditions(job.CorrelationId, job.Run, job.Attempt, job.Renditions, job.WorkFolder("package")),
+        [Stages.Packaging] = job => new PackageRenditions(job.CorrelationId, job.Run, job.Attempt, job.Renditions, job.WorkFolder("package"), job.Source!.DurationSeconds),
         [Stages.Storage] = job => new StoreOutputs(job.CorrelationId, job.Run, job.Attempt, job.PackagePrefix!, job.HlsManifest!, job.DashManifest!),
     };
 
@@ -61,8 +61,9 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
                 .StartStage(Stages.Transcoding, dispatch)
                 .Accept(_ => "Upload received."));
 
-        // The job ended while its file was still arriving (the upload stalled, or it was cancelled): the upload is
-        // refused, so the request that brought it answers with the reason and removes the file instead of 202.
+        // The job ended while its file was still arriving (it was cancelled, or the broker held the upload's heartbeats
+        // past the stall timeout): the upload is refused, so the request that brought it answers with the reason and
+        // removes the file instead of 202.
         During(Failed, Cancelled, Expired,
             When(VideoUploaded).Refuse(RefusalReasons.Conflict, x =>
                 $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)} ({x.Saga.ErrorMessage ?? "no reason given"}); its upload came too late. Submit the video again."));

@@ -9,8 +9,9 @@ namespace Vidline.IngestApi.Persistence;
 
 /// <summary>
 /// One message a saga transition sends or publishes, as stored in the <c>outbox</c> table until the broker confirmed
-/// it (the body as text, byte for byte what was serialised). Its ids are fixed here, at write time, so a redelivery after a crash is a true duplicate (same MessageId, same
-/// EventId in the body) that consumers recognise.
+/// it (the message serialised as JSON; the dispatcher reads it back into its type and sends that). Its ids are fixed
+/// here, at write time, so a redelivery after a crash is a true duplicate (same MessageId, same EventId in the body)
+/// that consumers recognise.
 /// </summary>
 public sealed record OutboxMessage(long Sequence, Guid JobId, Guid MessageId, string MessageType, string Body,
     Uri? Destination, byte? Priority, Guid? RequestId)

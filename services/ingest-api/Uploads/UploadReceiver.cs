@@ -78,12 +78,12 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
             await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
-            await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media), cancellationToken);
+            await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media));
             return new ReceivedUpload(jobId, key, priority ?? 0);
         }
         catch (Exception e)
         {
-            var rejection = e as UploadRejection ?? RejectionFor(e);
+            var rejection = e as UploadRejection ?? RejectionFor(e, jobId);
             if (e is not UploadRejection) logger.LogWarning(e, "Upload of job {JobId} failed", jobId);
             if (submitted)
             {
@@ -103,12 +103,14 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
     /// Gives the stored upload to the saga and waits for its answer: a job that ended meanwhile (its upload stalled in
     /// the sweep, or it was cancelled) refuses it, and the request must not answer 202. A saga too slow to answer
     /// (its database down, say) will still take the upload from the queue: that counts as accepted.
+    /// Once sent, the upload is the saga's: neither the client leaving nor the service stopping cuts the wait short, as
+    /// the rejection that would follow deletes a source the saga may already be working from.
     /// </summary>
-    private async Task HandOverAsync(VideoUploaded upload, CancellationToken cancellationToken)
+    private async Task HandOverAsync(VideoUploaded upload)
     {
         try
         {
-            var answer = await saga.GetResponse<JobCommandAccepted, JobCommandRefused>(upload, cancellationToken);
+            var answer = await saga.GetResponse<JobCommandAccepted, JobCommandRefused>(upload, CancellationToken.None, RequestTimeout.After(s: 10));
             if (answer.Is(out Response<JobCommandRefused>? refused))
                 throw new UploadRejection(409, "Upload no longer wanted", refused.Message.Detail);
         }
@@ -117,9 +119,14 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             logger.LogWarning("Job {JobId}: the saga did not answer the upload in time; it is queued for it", upload.JobId);
         }
     }
+
     /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
-    private UploadRejection RejectionFor(Exception e) => e switch
+    private UploadRejection RejectionFor(Exception e, Guid jobId) => e switch
     {
+        // Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
+        // during its upload): the file being written went with it.
+        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => new(409, "Upload no longer wanted",
+            $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again."),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         _ when DependencyUnavailable.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),

@@ -258,7 +258,8 @@ public sealed class OutboxTests(PostgresTestDatabase db) : IClassFixture<Postgre
 
         public OutboxDispatcher NewDispatcher() =>
             new(_provider.GetRequiredService<Outbox>(), Signal, Harness.Bus,
-                Options.Create(new OutboxOptions { PollInterval = TimeSpan.FromMilliseconds(200) }), NullLogger<OutboxDispatcher>.Instance);
+                // Long, so that a dispatcher delivers only when it starts or a commit wakes it: never by polling in a test.
+                Options.Create(new OutboxOptions { PollInterval = TimeSpan.FromMinutes(10) }), NullLogger<OutboxDispatcher>.Instance);
 
         /// <summary>Publishes and waits until the saga consumed it (committed); returns its fault, if any.</summary>
         public async Task<Exception?> PublishAndWait<T>(T message, bool expectFault = false) where T : class
