@@ -27,7 +27,7 @@ public static class IngestServices
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<StagePolicy>>().Value);
         services.AddScoped<UploadReceiver>();
-        services.AddExceptionHandler<DependencyUnavailable>();
+        services.AddOutageAnswers(IngestOutages.ReasonFor);
         services.AddSingleton<IdempotencyKeys>();
         services.AddHostedService<StalledStageSweep>();
         services.AddHostedService<JobRetention>();

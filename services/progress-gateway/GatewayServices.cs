@@ -1,3 +1,4 @@
+using Vidline.ServiceDefaults;
 using Vidline.ProgressGateway.Streaming;
 
 namespace Vidline.ProgressGateway;
@@ -10,7 +11,7 @@ public static class GatewayServices
         var services = builder.Services;
         services.Configure<SseOptions>(builder.Configuration.GetSection("Sse"));
 
-        services.AddExceptionHandler<TemporarilyUnavailable>();
+        services.AddOutageAnswers(GatewayOutages.ReasonFor);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();
         services.AddSingleton<EventLog>();

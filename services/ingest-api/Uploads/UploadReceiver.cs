@@ -129,7 +129,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again."),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
-        _ when DependencyUnavailable.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
+        _ when IngestOutages.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
         InvalidDataException => new(400, "Invalid upload", $"The upload is malformed or larger than {_options.MaxBytes} bytes."),
         OperationCanceledException or IOException => new(400, "Upload interrupted", "The upload was interrupted before it completed."),
         _ => new(500, "Upload failed", "The upload could not be stored."),

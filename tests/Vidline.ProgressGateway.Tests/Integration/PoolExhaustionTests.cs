@@ -2,6 +2,7 @@ using System.Net;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Tests.Integration;
 
@@ -50,7 +51,7 @@ public sealed class PoolExhaustionTests : IAsyncLifetime
             var response = await api.GetAsync("/jobs");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Equal(TimeSpan.FromSeconds(TemporarilyUnavailable.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+            Assert.Equal(TimeSpan.FromSeconds(OutageAnswer.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         }
         Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/jobs")).StatusCode);
     }
