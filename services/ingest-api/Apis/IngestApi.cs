@@ -60,7 +60,8 @@ public static class IngestApi
             // The key may be used again when its upload never became a working job: refused, or the service unavailable.
             if (idempotencyKey.Length > 0 && rejection.StatusCode is 400 or 409 or 415 or 503)
                 await idempotencyKeys.ReleaseAsync(owner, idempotencyKey, jobId);
-            return Problem(rejection.StatusCode, rejection.Title, rejection.Detail, jobId);
+            // A job id only for a job that exists (and failed): a field refused before the video gets none.
+            return Problem(rejection.StatusCode, rejection.Title, rejection.Detail, rejection.JobCreated ? jobId : null);
         }
     }
 

@@ -91,6 +91,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
                 await store.DeletePrefixAsync(StorageKeys.Uploads(jobId), CancellationToken.None);
                 await publisher.Publish(new UploadRejected(jobId, rejection.Detail), CancellationToken.None);
             }
+            rejection.JobCreated = submitted;
             throw rejection;
         }
         finally

@@ -6,4 +6,7 @@ public sealed class UploadRejection(int statusCode, string title, string detail)
     public int StatusCode { get; } = statusCode;
     public string Title { get; } = title;
     public string Detail { get; } = detail;
+
+    /// <summary>Whether the refused upload had already created its job (which then failed with this reason).</summary>
+    public bool JobCreated { get; set; }
 }

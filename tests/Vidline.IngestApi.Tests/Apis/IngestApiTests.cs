@@ -114,6 +114,7 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
 
         await AssertProblem(response, HttpStatusCode.BadRequest, reason);
         Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+        Assert.False((await Json(response)).TryGetProperty("job_id", out _), "no job was created, so none is named");
     }
 
     [Fact]
