@@ -14,8 +14,11 @@ public record JobSubmitted(Guid JobId, string Key, string Owner, int Priority, D
 /// <summary>The upload finished and ffprobe accepted it. Repeats the submission so it can start the job on its own.</summary>
 public record VideoUploaded(Guid JobId, string Key, string Owner, int Priority, DateTimeOffset SubmittedAt, string SourceKey, MediaInfo Source) : IJobMessage;
 
-/// <summary>The upload was aborted or the file is not usable media.</summary>
-public record UploadRejected(Guid JobId, string Reason) : IJobMessage;
+/// <summary>
+/// The upload was aborted or the file is not usable media. Repeats the submission: the saga takes messages side by
+/// side, so this can be handled before <see cref="JobSubmitted"/> and must be able to start (and fail) the job on its own.
+/// </summary>
+public record UploadRejected(Guid JobId, string Key, string Owner, int Priority, DateTimeOffset SubmittedAt, string Reason) : IJobMessage;
 
 /// <summary>A caller's request about a job, answered with <see cref="JobCommandAccepted"/> or <see cref="JobCommandRefused"/>.</summary>
 public interface IJobRequest : IJobMessage

@@ -31,7 +31,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 
         JobEvent(() => JobSubmitted, startsJob: true);
         JobEvent(() => VideoUploaded, startsJob: true);
-        JobEvent(() => UploadRejected);
+        JobEvent(() => UploadRejected, startsJob: true);
         JobEvent(() => VideoTranscoded);
         JobEvent(() => RenditionsValidated);
         JobEvent(() => RenditionsPackaged);
@@ -68,11 +68,15 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
             When(VideoUploaded).Refuse(RefusalReasons.Conflict, x =>
                 $"Job {x.Saga.CorrelationId} is {StatusOf(x.Saga)} ({x.Saga.ErrorMessage ?? "no reason given"}); its upload came too late. Submit the video again."));
 
-        During(StateOf(Stages.Uploading),
+        // A refused upload can overtake JobSubmitted too: it carries enough to record the job, failed.
+        During([Initial, StateOf(Stages.Uploading)],
             When(UploadRejected)
+                .Then(x => x.Saga.Accept(x.Message.Key, x.Message.Owner, x.Message.Priority, x.Message.SubmittedAt, clock))
                 .Then(x => x.Saga.Fail(x.Message.Reason, clock))
                 .TransitionTo(Failed)
-                .PublishStatus(JobStatuses.Failed, clock),
+                .PublishStatus(JobStatuses.Failed, clock));
+
+        During(StateOf(Stages.Uploading),
             // Nobody can send an upload again: a silent one fails the job.
             When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
                 .Then(x => x.Saga.Fail("The upload stopped before it completed.", clock))

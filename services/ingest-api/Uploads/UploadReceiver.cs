@@ -89,7 +89,8 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             {
                 // The job exists: it must end, with the reason, and leave no half-written file behind.
                 await store.DeletePrefixAsync(StorageKeys.Uploads(jobId), CancellationToken.None);
-                await publisher.Publish(new UploadRejected(jobId, rejection.Detail), CancellationToken.None);
+                await publisher.Publish(new UploadRejected(jobId, key ?? fileName ?? "video", owner, priority ?? 0, submittedAt, rejection.Detail),
+                    CancellationToken.None);
             }
             rejection.JobCreated = submitted;
             throw rejection;

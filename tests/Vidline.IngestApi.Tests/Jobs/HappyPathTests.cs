@@ -1,3 +1,4 @@
+using MassTransit;
 using Vidline.Contracts;
 
 namespace Vidline.IngestApi.Tests.Jobs;
@@ -58,10 +59,26 @@ public class HappyPathTests
         await using var h = await JobHarness.StartAsync();
         var jobId = await h.SubmittedAsync();
 
-        await h.Publish(new UploadRejected(jobId, "not a video: moov atom not found"));
+        await h.Publish(new UploadRejected(jobId, "clip.mp4", "anonymous", 0, DateTimeOffset.UtcNow, "not a video: moov atom not found"));
 
         var job = await h.InState(jobId, m => m.Failed);
         Assert.Equal("not a video: moov atom not found", job.ErrorMessage);
         Assert.Equal(0, h.SentCount<TranscodeVideo>(jobId));
+    }
+
+    [Fact]
+    public async Task A_rejected_upload_handled_before_its_submission_still_fails_the_job_with_the_reason()
+    {
+        await using var h = await JobHarness.StartAsync();
+        var jobId = NewId.NextGuid();
+
+        // The saga takes messages side by side: the rejection can be handled first.
+        await h.Publish(new UploadRejected(jobId, "empty.mp4", "anonymous", 0, DateTimeOffset.UtcNow, "the file is empty"));
+        await h.InState(jobId, m => m.Failed);
+        await h.Publish(new JobSubmitted(jobId, "empty.mp4", "anonymous", 0, DateTimeOffset.UtcNow));
+
+        var job = await h.InState(jobId, m => m.Failed);
+        Assert.Equal("the file is empty", job.ErrorMessage);
+        Assert.Equal("empty.mp4", job.Key);
     }
 }
