@@ -222,6 +222,26 @@ pg_down() {
 
 nginx_pid() { printf '%s\n' "$NGINX_DIR/nginx.pid"; }
 
+# edge_capacity: the descriptors each nginx worker may open and the connections it takes. A worker cannot raise its
+# limit above the hard limit nginx starts with (worker_rlimit_nofile fails without CAP_SYS_RESOURCE), so this shell
+# raises its soft limit to the hard one (nginx inherits it) and sizes the workers to what it got, up to 65,536
+# descriptors; a worker takes as many connections as it has descriptors, less a margin for files it serves.
+# The per-client limits: EDGE_STREAMS_PER_IP concurrent SSE streams, EDGE_REQUESTS_PER_IP concurrent other requests.
+edge_capacity() {
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    local files
+    files=$(ulimit -n)
+    [[ $files == unlimited ]] && files=65536
+    ((files <= 65536)) || files=65536
+    export EDGE_WORKER_FILES="${EDGE_WORKER_FILES:-$files}"
+    export EDGE_WORKER_CONNECTIONS="${EDGE_WORKER_CONNECTIONS:-$((EDGE_WORKER_FILES > 2048 ? EDGE_WORKER_FILES - 1024 : EDGE_WORKER_FILES / 2))}"
+    export EDGE_STREAMS_PER_IP="${EDGE_STREAMS_PER_IP:-200}" EDGE_REQUESTS_PER_IP="${EDGE_REQUESTS_PER_IP:-100}"
+    local v
+    for v in EDGE_WORKER_FILES EDGE_WORKER_CONNECTIONS EDGE_STREAMS_PER_IP EDGE_REQUESTS_PER_IP; do
+        [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v=${!v}: expected a positive number"
+    done
+}
+
 edge_render() {
     local template="$REPO_ROOT/scripts/nginx/vidline.conf.template" out="$NGINX_DIR/nginx.conf"
     [[ -f $template ]] || die "missing $template"
@@ -230,7 +250,9 @@ edge_render() {
     export NGINX_USER="${NGINX_USER:-$(id -un)}"
     export NGINX_MIME_TYPES="${NGINX_MIME_TYPES:-/etc/nginx/mime.types}"
     export NGINX_PID_FILE="$(nginx_pid)" NGINX_LOG_DIR="$NGINX_DIR/logs" NGINX_TEMP_DIR="$NGINX_DIR/tmp"
-    local vars=(NGINX_USER NGINX_PID_FILE NGINX_LOG_DIR NGINX_TEMP_DIR NGINX_MIME_TYPES EDGE_PORT EDGE_BIND VIDLINE_STORAGE)
+    edge_capacity
+    local vars=(NGINX_USER NGINX_PID_FILE NGINX_LOG_DIR NGINX_TEMP_DIR NGINX_MIME_TYPES EDGE_PORT EDGE_BIND VIDLINE_STORAGE
+        EDGE_WORKER_FILES EDGE_WORKER_CONNECTIONS EDGE_STREAMS_PER_IP EDGE_REQUESTS_PER_IP)
     # The upstreams: each service the edge proxies to (services/services.tsv), here on loopback.
     local env host
     for env in $(manifest --where edge=yes env); do
