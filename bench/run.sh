@@ -10,16 +10,19 @@
 #      GET /jobs/{id} once a second (bench/SseLatency)
 #   D  progress-gateway ingest: ProgressReported → rows in progress_events, events/s and none lost; baseline:
 #      single-row INSERTs
+#   E  E_CLIENTS SSE streams (10,000) through the nginx edge (scripts/infra.sh edge-up: make run's configuration)
+#      versus straight to the gateway: connected, refused, latency, the gateway's and nginx's memory
+#      (one command: PARTS=E SKIP_BUILD=1 bash bench/run.sh)
 #
 # Knobs (environment): PARTS="A B C D"  CLIP_SECONDS=60  RUNS=2 (A)  B_RUNS=1
 #   SSE_SIZES="1000:100 10000:1000" (clients:events per second)  SSE_SECONDS=20  POLL_CLIENTS=1000  POLL_RATE=100
-#   INGEST_COUNT=50000  SKIP_BUILD=1 (use the existing Release build of the services)
+#   INGEST_COUNT=50000  E_CLIENTS=10000 E_RATE=100 E_SECONDS=10  SKIP_BUILD=1 (use the existing Release build)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/lib.sh
 source "$BENCH_DIR/../scripts/lib.sh"
 
-PARTS=${PARTS:-A B C D}
+PARTS=${PARTS:-A B C D E}
 CLIP_SECONDS=${CLIP_SECONDS:-60}
 RUNS=${RUNS:-2}
 B_RUNS=${B_RUNS:-1}
@@ -28,6 +31,9 @@ SSE_SECONDS=${SSE_SECONDS:-20}
 POLL_CLIENTS=${POLL_CLIENTS:-1000}
 POLL_RATE=${POLL_RATE:-100}
 INGEST_COUNT=${INGEST_COUNT:-50000}
+E_CLIENTS=${E_CLIENTS:-10000}
+E_RATE=${E_RATE:-100}
+E_SECONDS=${E_SECONDS:-10}
 CONFIGURATION=Release
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
@@ -314,13 +320,45 @@ part_d() {
     say "   ratio gateway / baseline: $(calc "$(jq .stored_per_second "$OUT/d-ingest.json") / $(jq .per_second "$OUT/d-insert.json")")"
 }
 
+# ------------------------------------------------------------------------ E: 10,000 SSE streams through the edge
+
+part_e() {
+    start_gateway
+    local edge_port nginx_pid via args=()
+    edge_port=$(free_port)
+    # The bench's streams all come from 127.0.0.1: the per-address allowance is raised to let them all in. No ingest-api
+    # runs; its upstream address is a free port nothing listens on.
+    log "E: edge on :$edge_port in front of the gateway (EDGE_STREAMS_PER_IP=$E_CLIENTS)"
+    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
+        INGEST_PORT="$(free_port)" EDGE_STREAMS_PER_IP="$E_CLIENTS" bash "$REPO_ROOT/scripts/infra.sh" edge-up >"$OUT/e-edge.log" 2>&1 ||
+        { cat "$OUT/e-edge.log" >&2; die "the edge did not start"; }
+    EDGE_UP=1
+    nginx_pid=$(cat "$STATE/nginx/nginx.pid")
+    say ""
+    say "E. $E_CLIENTS SSE streams (10 per job) at $E_RATE events/s for $E_SECONDS s: straight to the gateway, then through the edge"
+    say "   edge: $(grep -E '^worker_(processes|rlimit_nofile)|worker_connections' "$STATE/nginx/nginx.conf" | tr -s ' ' | tr '\n' ' ')"
+    for via in direct edge; do
+        args=(--clients "$E_CLIENTS" --rate "$E_RATE" --seconds "$E_SECONDS")
+        [[ $via == direct ]] || args+=(--streams "http://127.0.0.1:$edge_port" --edge-pid "$nginx_pid")
+        log "E: $E_CLIENTS streams $via (load $(cut -d' ' -f1 /proc/loadavg))"
+        if loadgen sse "e-sse-$via" "${args[@]}"; then
+            say "   $(printf '%-6s' "$via") $(jq -r '"connected \(.connected) of \(.clients) in \(.connect_seconds) s, refused \(.connect_failed) \(.refused_by_status), ended early \(.ended_early); p50 \(.latency.p50_ms) ms  p99 \(.latency.p99_ms) ms  delivered \(.delivered_ratio); gateway RSS \(.gateway_rss_kb_connected / 1024 | floor) MiB (\(.kb_per_connection) KiB/stream)" + (if .edge_processes > 0 then "; nginx RSS \(.edge_rss_kb_connected / 1024 | floor) MiB in \(.edge_processes) processes (\(.edge_kb_per_connection) KiB/stream)" else "" end)' "$OUT/e-sse-$via.json")"
+        else
+            say "   $via: FAILED (see $OUT/e-sse-$via.log)"
+        fi
+    done
+    VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true
+    EDGE_UP=0
+}
+
 for part in $PARTS; do
     case $part in
         A) stop_gateway; part_a ;;
         B) stop_gateway; part_b ;;
         C) part_c ;;
         D) part_d ;;
-        *) die "unknown part $part (expected A B C D)" ;;
+        E) part_e ;;
+        *) die "unknown part $part (expected A B C D E)" ;;
     esac
 done
 say ""

@@ -6,7 +6,8 @@ namespace Vidline.Bench;
 /// <summary>
 /// N clients, each on one job's stream (<c>/jobs/{id}/stream</c>, client i on job i mod J, so every event reaches
 /// N/J clients), while ProgressReported is published at R per second. Latency is publish → the client has read the
-/// event's data line.
+/// event's data line. With <c>--streams URL</c> the clients connect there (the edge in front of the gateway) instead of
+/// to the gateway itself; <c>--edge-pid</c> then adds the edge's memory (master and workers) to the result.
 /// </summary>
 public static class SseRun
 {
@@ -17,6 +18,7 @@ public static class SseRun
         var rate = options.Number("rate", 100);
         var seconds = options.Number("seconds", 20);
         var gateway = new Gateway(options);
+        var edge = new ProcessTree(options.Int("edge-pid", 0));
         await using var publisher = await Publisher.StartAsync(options);
 
         Log.Note($"sse: creating {jobCount} jobs");
@@ -24,6 +26,7 @@ public static class SseRun
         GC.Collect();
         await Task.Delay(2000);
         var rssBefore = gateway.RssKb();
+        var edgeRssBefore = edge.RssKb();
 
         using var handler = new SocketsHttpHandler
         {
@@ -32,7 +35,8 @@ public static class SseRun
             ConnectTimeout = TimeSpan.FromSeconds(15),
             AutomaticDecompression = DecompressionMethods.None,
         };
-        using var http = new HttpClient(handler) { BaseAddress = gateway.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var streams = new Uri(options.Text("streams", gateway.Http.BaseAddress!.ToString()));
+        using var http = new HttpClient(handler) { BaseAddress = streams, Timeout = Timeout.InfiniteTimeSpan };
         using var stop = new CancellationTokenSource();
         // Only events published from here on count (the replay on connect carries the seed events).
         var measureFrom = Stopwatch.GetTimestamp();
@@ -40,6 +44,7 @@ public static class SseRun
         var connected = 0;
         var failed = 0;
         var endedEarly = 0;
+        var refusals = new SortedDictionary<int, int>();
         // Each stream opening costs the gateway two queries; connecting faster only makes its pool open more PostgreSQL
         // connections, and max_connections (100) is shared with everything else on the machine.
         using var connectGate = new SemaphoreSlim(options.Int("connect-concurrency", 16));
@@ -54,7 +59,14 @@ public static class SseRun
             try
             {
                 response = await http.GetAsync($"/jobs/{job}/stream", HttpCompletionOption.ResponseHeadersRead, stop.Token);
-                response.EnsureSuccessStatusCode();
+                if (!response.IsSuccessStatusCode)
+                {
+                    // An answer, not a stream (the edge's 429 or 502, the gateway's 503): counted as failed with its status.
+                    lock (refusals) refusals[(int)response.StatusCode] = refusals.GetValueOrDefault((int)response.StatusCode) + 1;
+                    response.Dispose();
+                    Interlocked.Increment(ref failed);
+                    return;
+                }
                 Interlocked.Increment(ref connected);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
@@ -86,6 +98,7 @@ public static class SseRun
         Log.Note($"sse: {connected} connected, {failed} failed in {connectSeconds:0.0} s");
         await Task.Delay(2000);
         var rssAfter = gateway.RssKb();
+        var edgeRssAfter = edge.RssKb();
 
         Log.Note($"sse: publishing {rate}/s for {seconds} s");
         var cpuBefore = gateway.CpuSeconds();
@@ -101,6 +114,7 @@ public static class SseRun
             await Task.Delay(100);
         var cpu = (gateway.CpuSeconds() - cpuBefore) / wall.Elapsed.TotalSeconds;
         var rssEnd = gateway.RssKb();
+        var edgeRssEnd = edge.RssKb();
 
         stop.Cancel();
         await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
@@ -108,12 +122,14 @@ public static class SseRun
         return new
         {
             mode = "sse",
+            streams = streams.ToString(),
             clients,
             jobs = jobCount,
             rate,
             seconds,
             connected,
             connect_failed = failed,
+            refused_by_status = refusals.ToDictionary(r => r.Key.ToString(), r => r.Value),
             ended_early = endedEarly,
             connect_seconds = Math.Round(connectSeconds, 2),
             published,
@@ -125,6 +141,11 @@ public static class SseRun
             gateway_rss_kb_end = rssEnd,
             kb_per_connection = connected == 0 ? 0 : Math.Round((rssAfter - rssBefore) / (double)connected, 1),
             gateway_cpu_cores = Math.Round(cpu, 2),
+            edge_processes = edge.Count(),
+            edge_rss_kb_before = edgeRssBefore,
+            edge_rss_kb_connected = edgeRssAfter,
+            edge_rss_kb_end = edgeRssEnd,
+            edge_kb_per_connection = connected == 0 ? 0 : Math.Round((edgeRssAfter - edgeRssBefore) / (double)connected, 1),
         };
     }
 

@@ -107,13 +107,7 @@ public sealed class Gateway(Options options)
     public HttpClient Http { get; } = new() { BaseAddress = new Uri(options.Text("gateway")), Timeout = TimeSpan.FromSeconds(30) };
     private readonly int _pid = options.Int("gateway-pid", 0);
 
-    public long RssKb() => _pid == 0 ? 0 : StatusField("VmRSS");
-
-    private long StatusField(string field)
-    {
-        var line = File.ReadLines($"/proc/{_pid}/status").First(l => l.StartsWith(field + ":"));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-    }
+    public long RssKb() => _pid == 0 ? 0 : ProcessTree.StatusField(_pid, "VmRSS");
 
     /// <summary>User + system CPU seconds the gateway has used so far.</summary>
     public double CpuSeconds()
@@ -143,6 +137,38 @@ public sealed class Gateway(Options options)
             await Task.Delay(200);
         }
         return jobs;
+    }
+}
+
+/// <summary>A process and its children (nginx: the master and its workers), for their memory through /proc.</summary>
+public sealed class ProcessTree(int rootPid)
+{
+    public IReadOnlyList<int> Pids()
+    {
+        if (rootPid == 0) return [];
+        var children = Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == rootPid);
+        return [rootPid, .. children];
+    }
+
+    public int Count() => Pids().Count;
+
+    /// <summary>The summed resident memory; a process gone meanwhile counts nothing.</summary>
+    public long RssKb() => Pids().Sum(pid => StatusField(pid, "VmRSS"));
+
+    private static int ParentOf(int pid) => (int)StatusField(pid, "PPid");
+
+    /// <summary>A number field of /proc/PID/status (VmRSS in KiB, PPid), 0 when the process is gone.</summary>
+    public static long StatusField(int pid, string field)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field + ":"));
+            return line is null ? 0 : long.Parse(line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
     }
 }
 

@@ -50,6 +50,17 @@ public static class Database
                     owner text NOT NULL, id text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (owner, id))
                 """, cancellationToken);
+            // One ledger for every service's migrations, while each service may log in as its own role
+            // (scripts/postgres/init-roles.sh): whichever creates it (ingest-api, first start phase) lets the others
+            // read it and add their rows. No other table is shared.
+            await Execute(connection, """
+                DO $$ BEGIN
+                    IF (SELECT tableowner FROM pg_tables
+                        WHERE schemaname = current_schema() AND tablename = 'schema_migrations') = current_user THEN
+                        GRANT SELECT, INSERT ON schema_migrations TO PUBLIC;
+                    END IF;
+                END $$
+                """, cancellationToken);
             foreach (var migration in migrations)
             {
                 await using var check = new NpgsqlCommand("SELECT 1 FROM schema_migrations WHERE owner = @o AND id = @i", connection);
@@ -75,14 +86,23 @@ public static class Database
 
     private static async Task EnsureDatabaseExistsAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        // A role that may not create databases (docker-compose.yml: the database is made before any service starts)
+        // only needs to reach its own database; creating it is for make run and the tests, whose role may.
+        var target = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        try
+        {
+            await using var existing = new NpgsqlConnection(target.ConnectionString);
+            await existing.OpenAsync(cancellationToken);
+            return;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            // It does not exist yet: create it below.
+        }
         var database = target.Database ?? "postgres";
         var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
         await using var connection = new NpgsqlConnection(admin.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @d", connection);
-        exists.Parameters.AddWithValue("d", database);
-        if (await exists.ExecuteScalarAsync(cancellationToken) is not null) return;
         try
         {
             await Execute(connection, $"CREATE DATABASE \"{database.Replace("\"", "\"\"")}\"", cancellationToken);

@@ -235,7 +235,19 @@ public sealed class Pipeline : IAsyncLifetime
         return output;
     }
 
+    /// <summary>
+    /// Renders and reloads the edge with these settings of scripts/infra.sh (EDGE_STREAMS_PER_IP, ...) on top of the
+    /// defaults; an empty set restores them.
+    /// </summary>
+    public Task ReconfigureEdgeAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        _edgeSettings = settings;
+        return RunEdgeScriptAsync("edge-up");
+    }
+
     // ---- plumbing
+
+    private IReadOnlyDictionary<string, string> _edgeSettings = new Dictionary<string, string>();
 
     private async Task RunEdgeScriptAsync(string command)
     {
@@ -246,6 +258,7 @@ public sealed class Pipeline : IAsyncLifetime
         info.Environment["VIDLINE_STORAGE"] = StorageRoot;
         info.Environment["EDGE_PORT"] = EdgePort.ToString();
         foreach (var service in Manifest.Services) info.Environment[service.PortVariable] = _services[service.Name].Port.ToString();
+        foreach (var (name, value) in _edgeSettings) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();

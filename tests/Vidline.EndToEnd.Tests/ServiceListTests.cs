@@ -78,34 +78,5 @@ public class ServiceListTests
         Assert.Equal(_manifest.Services.ToDictionary(s => s.Name, s => $"127.0.0.1:{s.Port}").OrderBy(p => p.Key), scraped.OrderBy(p => p.Key));
     }
 
-    private static YamlNode Compose()
-    {
-        using var reader = new StringReader(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));
-        // MergingParser applies the `<<: *anchor` merges the file uses, as docker compose does.
-        var document = new DeserializerBuilder().Build().Deserialize<object>(new MergingParser(new Parser(reader)));
-        return new YamlNode(document, "docker-compose.yml");
-    }
-
-    /// <summary>A node of the deserialised YAML, whose failures name the path that was missing or of another kind.</summary>
-    private sealed record YamlNode(object? Value, string Path)
-    {
-        private IDictionary<object, object> Map => Value as IDictionary<object, object>
-            ?? throw new Xunit.Sdk.XunitException($"{Path} is not a mapping");
-
-        public bool Has(string key) => Map.ContainsKey(key);
-
-        public YamlNode this[string key] => Map.TryGetValue(key, out var child)
-            ? new YamlNode(child, $"{Path}.{key}")
-            : throw new Xunit.Sdk.XunitException($"{Path} has no '{key}'");
-
-        public IEnumerable<KeyValuePair<string, YamlNode>> Entries() =>
-            Map.Select(e => KeyValuePair.Create((string)e.Key, new YamlNode(e.Value, $"{Path}.{e.Key}")));
-
-        public string Text(string key) => this[key].Value as string ?? throw new Xunit.Sdk.XunitException($"{Path}.{key} is not text");
-
-        public IEnumerable<string> Items() => Items<string>();
-
-        public IEnumerable<T> Items<T>() => (Value as IEnumerable<object> ?? throw new Xunit.Sdk.XunitException($"{Path} is not a list"))
-            .Select(item => (T)item);
-    }
+    private static YamlNode Compose() => YamlNode.Load(RepoRoot, "docker-compose.yml");
 }
