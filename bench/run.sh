@@ -11,12 +11,14 @@
 #   D  progress-gateway ingest: ProgressReported → rows in progress_events, events/s and none lost; baseline:
 #      single-row INSERTs
 #   E  E_CLIENTS SSE streams (10,000) through the nginx edge (scripts/infra.sh edge-up: make run's configuration)
-#      versus straight to the gateway: connected, refused, latency, the gateway's and nginx's memory
+#      versus straight to the gateway: connected, refused, latency, the gateway's and nginx's memory; then
+#      E_FLOOD_CLIENTS (1,000) from one address against the default per-address limit (refused with 429)
 #      (one command: PARTS=E SKIP_BUILD=1 bash bench/run.sh)
 #
-# Knobs (environment): PARTS="A B C D"  CLIP_SECONDS=60  RUNS=2 (A)  B_RUNS=1
+# Knobs (environment): PARTS="A B C D E"  CLIP_SECONDS=60  RUNS=2 (A)  B_RUNS=1
 #   SSE_SIZES="1000:100 10000:1000" (clients:events per second)  SSE_SECONDS=20  POLL_CLIENTS=1000  POLL_RATE=100
-#   INGEST_COUNT=50000  E_CLIENTS=10000 E_RATE=100 E_SECONDS=10  SKIP_BUILD=1 (use the existing Release build)
+#   INGEST_COUNT=50000  E_CLIENTS=10000 E_RATE=100 E_SECONDS=10 E_FLOOD_CLIENTS=1000
+#   SKIP_BUILD=1 (use the existing Release build)
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/lib.sh
@@ -34,6 +36,7 @@ INGEST_COUNT=${INGEST_COUNT:-50000}
 E_CLIENTS=${E_CLIENTS:-10000}
 E_RATE=${E_RATE:-100}
 E_SECONDS=${E_SECONDS:-10}
+E_FLOOD_CLIENTS=${E_FLOOD_CLIENTS:-1000}
 CONFIGURATION=Release
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
@@ -323,23 +326,26 @@ part_d() {
 # ------------------------------------------------------------------------ E: 10,000 SSE streams through the edge
 
 part_e() {
-    start_gateway
     local edge_port nginx_pid via args=()
-    edge_port=$(free_port)
-    # The bench's streams all come from 127.0.0.1: the per-address allowance is raised to let them all in. No ingest-api
-    # runs; its upstream address is a free port nothing listens on.
-    log "E: edge on :$edge_port in front of the gateway (EDGE_STREAMS_PER_IP=$E_CLIENTS)"
-    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
-        INGEST_PORT="$(free_port)" EDGE_STREAMS_PER_IP="$E_CLIENTS" bash "$REPO_ROOT/scripts/infra.sh" edge-up >"$OUT/e-edge.log" 2>&1 ||
-        { cat "$OUT/e-edge.log" >&2; die "the edge did not start"; }
-    EDGE_UP=1
-    nginx_pid=$(cat "$STATE/nginx/nginx.pid")
     say ""
     say "E. $E_CLIENTS SSE streams (10 per job) at $E_RATE events/s for $E_SECONDS s: straight to the gateway, then through the edge"
-    say "   edge: $(grep -E '^worker_(processes|rlimit_nofile)|worker_connections' "$STATE/nginx/nginx.conf" | tr -s ' ' | tr '\n' ' ')"
     for via in direct edge; do
+        # A fresh gateway for each, so neither run's memory includes the other's.
+        stop_gateway
+        start_gateway
         args=(--clients "$E_CLIENTS" --rate "$E_RATE" --seconds "$E_SECONDS")
-        [[ $via == direct ]] || args+=(--streams "http://127.0.0.1:$edge_port" --edge-pid "$nginx_pid")
+        if [[ $via == edge ]]; then
+            edge_port=$(free_port)
+            # The bench's streams all come from 127.0.0.1: the per-address allowance is raised to let them all in.
+            # No ingest-api runs; its upstream address is a free port nothing listens on.
+            env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
+                INGEST_PORT="$(free_port)" EDGE_STREAMS_PER_IP="$E_CLIENTS" bash "$REPO_ROOT/scripts/infra.sh" edge-up >"$OUT/e-edge.log" 2>&1 ||
+                { cat "$OUT/e-edge.log" >&2; die "the edge did not start"; }
+            EDGE_UP=1
+            nginx_pid=$(cat "$STATE/nginx/nginx.pid")
+            say "   edge: $(grep -E '^worker_(processes|rlimit_nofile)|worker_connections' "$STATE/nginx/nginx.conf" | tr -s ' ' | tr '\n' ' ')"
+            args+=(--streams "http://127.0.0.1:$edge_port" --edge-pid "$nginx_pid")
+        fi
         log "E: $E_CLIENTS streams $via (load $(cut -d' ' -f1 /proc/loadavg))"
         if loadgen sse "e-sse-$via" "${args[@]}"; then
             say "   $(printf '%-6s' "$via") $(jq -r '"connected \(.connected) of \(.clients) in \(.connect_seconds) s, refused \(.connect_failed) \(.refused_by_status), ended early \(.ended_early); p50 \(.latency.p50_ms) ms  p99 \(.latency.p99_ms) ms  delivered \(.delivered_ratio); gateway RSS \(.gateway_rss_kb_connected / 1024 | floor) MiB (\(.kb_per_connection) KiB/stream)" + (if .edge_processes > 0 then "; nginx RSS \(.edge_rss_kb_connected / 1024 | floor) MiB in \(.edge_processes) processes (\(.edge_kb_per_connection) KiB/stream)" else "" end)' "$OUT/e-sse-$via.json")"
@@ -347,6 +353,15 @@ part_e() {
             say "   $via: FAILED (see $OUT/e-sse-$via.log)"
         fi
     done
+    # One address over its allowance: the edge's default per-address limit lets EDGE_STREAMS_PER_IP in, refuses the rest.
+    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
+        INGEST_PORT="$(free_port)" bash "$REPO_ROOT/scripts/infra.sh" edge-up >>"$OUT/e-edge.log" 2>&1
+    log "E: $E_FLOOD_CLIENTS streams from one address with the default per-address limit"
+    if loadgen sse e-sse-flood --clients "$E_FLOOD_CLIENTS" --rate "$E_RATE" --seconds 3 --streams "http://127.0.0.1:$edge_port"; then
+        say "   flood  $(jq -r '"\(.clients) streams from one address, default limit: connected \(.connected), refused \(.connect_failed) \(.refused_by_status)"' "$OUT/e-sse-flood.json")"
+    else
+        say "   flood: FAILED (see $OUT/e-sse-flood.log)"
+    fi
     VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true
     EDGE_UP=0
 }
