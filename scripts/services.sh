@@ -39,8 +39,14 @@ services() {
     done < <(manifest "$@" name project assembly env scale)
 }
 
+# service_env PROJECT-DIR: the environment of one service. Only a service that uses the database (services.tsv) gets
+# its connection string.
 service_env() {
-    export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=vidline;Persist Security Info=true"
+    if [[ $(manifest --where "project=$1" database) == yes ]]; then
+        export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD;Database=vidline;Persist Security Info=true"
+    else
+        unset ConnectionStrings__Postgres
+    fi
     export RabbitMq__Host=127.0.0.1
     export RabbitMq__Port="$AMQP_PORT"
     export Storage__Root="$VIDLINE_STORAGE"
@@ -84,7 +90,7 @@ start_one() {
     # The project folder is the working directory, so the content root (wwwroot, appsettings) is the source tree.
     (
         cd "$REPO_ROOT/$dir"
-        service_env
+        service_env "$dir"
         # Names with a dash cannot be exported by bash; env(1) passes them.
         mapfile -t addresses < <(service_addresses)
         exec env "${addresses[@]}" "Service__Node=$name" setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1

@@ -81,15 +81,19 @@ public sealed class Pipeline : IAsyncLifetime
             ["StageWork__StopTimeout"] = "00:00:10", // FaultTests holds a stopping node to it
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var ports = Manifest.Services.ToDictionary(s => s.Name, _ => FreePort());
+        // The gateway answers the edge's /health by asking every service's readiness at these addresses.
+        foreach (var (name, port) in ports) environment[$"ServiceAddresses__{name}"] = $"http://127.0.0.1:{port}";
+        // As in production, a service that uses no database (services.tsv) gets no database credentials.
+        var withoutDatabase = environment.Where(e => !e.Key.StartsWith("ConnectionStrings__")).ToDictionary();
         foreach (var service in Manifest.Services)
         {
             var directory = Path.Combine(RepoRoot, service.Project);
             var dll = Path.Combine(directory, "bin", configuration, "net10.0", service.Assembly + ".dll");
             if (!File.Exists(dll)) throw new FileNotFoundException($"Build the solution first ({configuration}): {dll} is missing.");
-            _services[service.Name] = new ServiceProcess(service.Name, directory, dll, FreePort(), environment, Path.Combine(StateDirectory, "logs"));
+            _services[service.Name] = new ServiceProcess(service.Name, directory, dll, ports[service.Name],
+                service.Database ? environment : withoutDatabase, Path.Combine(StateDirectory, "logs"));
         }
-        // The gateway answers the edge's /health by asking every service's readiness at these addresses.
-        foreach (var (name, service) in _services) environment[$"ServiceAddresses__{name}"] = service.BaseUrl;
         // Phase by phase (ingest-api creates and migrates the database first); a phase's services start side by side.
         foreach (var phase in Manifest.Phases)
             await Task.WhenAll(phase.Select(service => _services[service.Name].StartAsync()));

@@ -28,6 +28,16 @@ public class ServiceListTests
     }
 
     [Fact]
+    public void The_database_column_names_exactly_the_services_that_register_the_database()
+    {
+        foreach (var service in _manifest.Services)
+        {
+            var registers = File.ReadAllText(Path.Combine(RepoRoot, service.Project, "Program.cs")).Contains("AddVidlineDatabase");
+            Assert.True(registers == service.Database, $"{service.Name}: services.tsv says database={(service.Database ? "yes" : "no")}");
+        }
+    }
+
+    [Fact]
     public void Compose_builds_exactly_the_listed_services_from_the_one_Dockerfile()
     {
         var built = Compose()["services"].Entries()

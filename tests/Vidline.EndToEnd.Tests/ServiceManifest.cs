@@ -1,7 +1,7 @@
 namespace Vidline.EndToEnd.Tests;
 
 /// <summary>One line of services/services.tsv.</summary>
-public sealed record ServiceEntry(string Name, string Project, string Assembly, int Port, string Env, int Phase, bool Ffmpeg, bool Edge)
+public sealed record ServiceEntry(string Name, string Project, string Assembly, int Port, string Env, int Phase, bool Ffmpeg, bool Edge, bool Database)
 {
     /// <summary>The variable that overrides the service's port, for scripts/infra.sh (edge) and scripts/services.sh.</summary>
     public string PortVariable => $"{Env}_PORT";
@@ -39,7 +39,7 @@ public sealed class ServiceManifest
                 ? fields[at]
                 : throw new InvalidDataException($"{path} has no column '{column}'");
             return new ServiceEntry(Field("name"), Field("project"), Field("assembly"), int.Parse(Field("port")), Field("env"),
-                int.Parse(Field("phase")), Field("ffmpeg") == "yes", Field("edge") == "yes");
+                int.Parse(Field("phase")), Field("ffmpeg") == "yes", Field("edge") == "yes", Field("database") == "yes");
         }).ToList();
         return new ServiceManifest(services);
     }
