@@ -130,6 +130,8 @@ public class EdgeErrorTests(Pipeline pipeline) : IClassFixture<Pipeline>
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             var requestId = AssertProblemBody(body, status);
             Assert.Equal(requestId, Assert.Single(response.Headers.GetValues("X-Request-ID")));
+            // Only the answers that mean "later" say when to come back.
+            Assert.Equal(status is 429 or 502 or 503 or 504, response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         }
     }
 
