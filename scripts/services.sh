@@ -50,6 +50,14 @@ service_env() {
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 }
 
+# gateway_secrets: what only the gateway signs with, shared by all its instances through $VIDLINE_STATE (the edge
+# checks output links with the same output-signing-secret).
+gateway_secrets() {
+    Streams__TokenSecret=$(state_secret stream-token-secret STREAM_TOKEN_SECRET)
+    Outputs__SigningSecret=$(state_secret output-signing-secret OUTPUT_SIGNING_SECRET)
+    export Streams__TokenSecret Outputs__SigningSecret
+}
+
 # service_addresses: ServiceAddresses__<name>=<url> for every service, so the gateway can answer the edge's /health
 # with each one's readiness (and find ingest-api's OpenAPI document).
 service_addresses() {
@@ -85,6 +93,7 @@ start_one() {
     (
         cd "$REPO_ROOT/$dir"
         service_env
+        [[ $dir != services/progress-gateway ]] || gateway_secrets
         # Names with a dash cannot be exported by bash; env(1) passes them.
         mapfile -t addresses < <(service_addresses)
         exec env "${addresses[@]}" "Service__Node=$name" setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1
