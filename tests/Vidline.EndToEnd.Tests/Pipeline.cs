@@ -39,6 +39,13 @@ public sealed class Pipeline : IAsyncLifetime
     public int EdgePort { get; } = FreePort();
     public HttpClient Edge { get; }
 
+    /// <summary>
+    /// The test tenant's API key, as a person types it into the web page. MERGE: until the tenant branch lands this is
+    /// only a name the gateway's ApiKey stand-in takes as the tenant; then it is the harness's development key (the
+    /// one <see cref="Edge"/> sends).
+    /// </summary>
+    public string ApiKey { get; } = "e2e-tenant";
+
     /// <summary>The secret the gateway signs output links with and the edge checks them with, as .run/output-signing-secret is for make run.</summary>
     public string OutputSigningSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     public ClipFactory Clips { get; }
