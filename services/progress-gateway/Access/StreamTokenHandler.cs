@@ -42,6 +42,7 @@ public sealed class StreamTokenHandler(IOptionsMonitor<AuthenticationSchemeOptio
     /// <summary>401 problem+json that says whether to renew (expired) or that the token is not one of ours.</summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Response.HasStarted) return; // another scheme of the same policy already answered
         var expired = Context.Items[VerdictKey] is StreamTokenVerdict.Expired;
         var title = expired ? "Stream token expired" : "Stream token invalid";
         var detail = expired
