@@ -20,11 +20,18 @@ public static class StreamAccess
 
     private const string EitherScheme = "ApiKeyOrStreamToken";
 
+    /// <summary>How a stream endpoint's description says who may open it.</summary>
+    public const string Description = "Send Authorization: Bearer <API key>, or a stream token from POST /streams/token as " +
+                                      "?access_token= or the vidline_stream cookie (checked when the stream opens).";
+
     public static IHostApplicationBuilder AddStreamAccess(this IHostApplicationBuilder builder)
     {
         var secret = SigningSecret.Read(builder.Configuration["Streams:TokenSecret"], "Streams:TokenSecret", builder.Environment,
             "scripts/services.sh generates one into .run/stream-token-secret, docker compose reads STREAM_TOKEN_SECRET from its env file");
-        builder.Services.Configure<StreamTokenOptions>(builder.Configuration.GetSection("Streams"));
+        builder.Services.AddOptions<StreamTokenOptions>().Bind(builder.Configuration.GetSection("Streams"))
+            .Validate(o => o.DefaultLifetimeSeconds is >= 1 and <= StreamTokenOptions.MaxLifetimeSeconds,
+                $"Streams:DefaultLifetimeSeconds must be between 1 and {StreamTokenOptions.MaxLifetimeSeconds}.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(sp => new StreamTokens(secret, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, StreamTokenHandler>(TokenScheme, null)

@@ -24,7 +24,8 @@ public static class JobsApi
         jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess()
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
-                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send.")
+                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send. " +
+                             StreamAccess.Description)
             .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         return app;

@@ -23,7 +23,7 @@ public static class ProgressApi
         var progress = app.MapGroup("/progress");
         progress.MapGet("/stream", Stream).RequireStreamAccess()
             .WithSummary("Every job's events (Server-Sent Events)")
-            .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done.")
+            .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done. " + StreamAccess.Description)
             .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
         progress.MapGet("/stats", Stats)
             .WithSummary("This gateway instance's counters")
