@@ -96,3 +96,11 @@ state_secret() {
     fi
     cat "$file"
 }
+
+# gateway_secrets: what only the gateway signs with, shared by all its instances through $VIDLINE_STATE (the edge
+# checks output links with the same output-signing-secret).
+gateway_secrets() {
+    Streams__TokenSecret=$(state_secret stream-token-secret STREAM_TOKEN_SECRET)
+    Outputs__SigningSecret=$(state_secret output-signing-secret OUTPUT_SIGNING_SECRET)
+    export Streams__TokenSecret Outputs__SigningSecret
+}

@@ -50,14 +50,6 @@ service_env() {
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 }
 
-# gateway_secrets: what only the gateway signs with, shared by all its instances through $VIDLINE_STATE (the edge
-# checks output links with the same output-signing-secret).
-gateway_secrets() {
-    Streams__TokenSecret=$(state_secret stream-token-secret STREAM_TOKEN_SECRET)
-    Outputs__SigningSecret=$(state_secret output-signing-secret OUTPUT_SIGNING_SECRET)
-    export Streams__TokenSecret Outputs__SigningSecret
-}
-
 # service_addresses: ServiceAddresses__<name>=<url> for every service, so the gateway can answer the edge's /health
 # with each one's readiness (and find ingest-api's OpenAPI document).
 service_addresses() {
