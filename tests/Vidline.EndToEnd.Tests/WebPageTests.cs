@@ -197,6 +197,30 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
     }
 
     [Fact]
+    public async Task A_stream_refused_for_its_token_gets_a_new_token_and_goes_live_again()
+    {
+        var web = await _browser.NewPageAsync();
+        var page = web.Page;
+        await page.GotoAsync(Url("/"));
+        await Expect(web["#connection"]).ToHaveTextAsync("Live");
+
+        // The browser's stream cookie goes bad behind the page's back (as when it expired, or the secret changed);
+        // the page still holds the token it bought, so its next stream goes out with the bad cookie and gets 401.
+        await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie
+        {
+            Name = "vidline_stream", Value = "not-a-token", Url = Url("/"), HttpOnly = true, SameSite = SameSiteAttribute.Strict,
+        }]);
+        await page.EvaluateAsync($"() => {{ history.pushState(null, '', '/jobs/{Guid.NewGuid()}'); dispatchEvent(new PopStateEvent('popstate')); }}");
+        await Expect(web["#job-missing"]).ToBeVisibleAsync();
+        await web["a.back"].ClickAsync(); // the dashboard opens a new stream
+        await Expect(web["#connection"]).ToHaveTextAsync("Live", new() { Timeout = 30_000 });
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "vidline_stream");
+        Assert.NotEqual("not-a-token", cookie.Value);
+        Assert.Contains(web.ConsoleErrors, e => e.Contains("401"));
+        Assert.DoesNotContain(web.ConsoleErrors, e => e.StartsWith("uncaught"));
+    }
+
+    [Fact]
     public async Task After_the_gateway_is_killed_and_restarted_mid_job_the_page_resumes_without_a_missing_or_repeated_event()
     {
         var clip = await pipeline.Clips.LongClipAsync("web-restart", 24);
