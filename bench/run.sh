@@ -74,6 +74,8 @@ start_service() {
         cd "$REPO_ROOT/$dir"
         export ConnectionStrings__Postgres="$PG;Database=$db" RabbitMq__VirtualHost="$vhost" Storage__Root="$STATE/storage"
         export ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+        # The secrets of this run's state folder, which its edge checks output links with too.
+        [[ $dir != services/progress-gateway ]] || VIDLINE_STATE="$STATE" gateway_secrets
         exec dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$STATE/logs/$name.log" 2>&1
     ) &
     echo $! >"$STATE/pids/$name.pid"

@@ -251,8 +251,11 @@ edge_render() {
     export NGINX_MIME_TYPES="${NGINX_MIME_TYPES:-/etc/nginx/mime.types}"
     export NGINX_PID_FILE="$(nginx_pid)" NGINX_LOG_DIR="$NGINX_DIR/logs" NGINX_TEMP_DIR="$NGINX_DIR/tmp"
     edge_capacity
+    # Checks the output links the gateway signs (its Outputs:SigningSecret, from the same file: services.sh).
+    OUTPUT_SIGNING_SECRET=$(state_secret output-signing-secret OUTPUT_SIGNING_SECRET)
+    export OUTPUT_SIGNING_SECRET
     local vars=(NGINX_USER NGINX_PID_FILE NGINX_LOG_DIR NGINX_TEMP_DIR NGINX_MIME_TYPES EDGE_PORT EDGE_BIND VIDLINE_STORAGE
-        EDGE_WORKER_FILES EDGE_WORKER_CONNECTIONS EDGE_STREAMS_PER_IP EDGE_REQUESTS_PER_IP)
+        EDGE_WORKER_FILES EDGE_WORKER_CONNECTIONS EDGE_STREAMS_PER_IP EDGE_REQUESTS_PER_IP OUTPUT_SIGNING_SECRET)
     # The upstreams: each service the edge proxies to (services/services.tsv), here on loopback.
     local env host
     for env in $(manifest --where edge=yes env); do
@@ -260,12 +263,13 @@ edge_render() {
         export "$host=${!host:-127.0.0.1}" "${env}_PORT"
         vars+=("$host" "${env}_PORT")
     done
+    # The rendered file holds a secret: only its owner reads it.
     if command -v envsubst >/dev/null; then
-        envsubst "$(printf '${%s} ' "${vars[@]}")" <"$template" >"$out.new"
+        (umask 077 && envsubst "$(printf '${%s} ' "${vars[@]}")" <"$template" >"$out.new")
     else
         local v sed_args=()
         for v in "${vars[@]}"; do sed_args+=(-e "s|\${$v}|${!v}|g"); done
-        sed "${sed_args[@]}" "$template" >"$out.new"
+        (umask 077 && sed "${sed_args[@]}" "$template" >"$out.new")
     fi
     nginx -t -q -c "$out.new" -p "$NGINX_DIR/" 2>"$NGINX_DIR/nginx-t.log" ||
         { cat "$NGINX_DIR/nginx-t.log" >&2; die "nginx -t rejected $out.new"; }

@@ -84,3 +84,23 @@ stop_pid() {
     fi
     rm -f "$file"
 }
+
+# state_secret FILE VARIABLE: the secret in $VARIABLE if set, else the one in $VIDLINE_STATE/FILE, generated there once
+# (32 random bytes, base64url) and readable only by its owner. The edge and the gateway read the same file, so
+# they agree however often either restarts.
+state_secret() {
+    local file="$VIDLINE_STATE/$1" variable=$2
+    if [[ -n ${!variable:-} ]]; then printf '%s\n' "${!variable}"; return 0; fi
+    if [[ ! -s $file ]]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$file.new" && mv "$file.new" "$file")
+    fi
+    cat "$file"
+}
+
+# gateway_secrets: what only the gateway signs with, shared by all its instances through $VIDLINE_STATE (the edge
+# checks output links with the same output-signing-secret).
+gateway_secrets() {
+    Streams__TokenSecret=$(state_secret stream-token-secret STREAM_TOKEN_SECRET)
+    Outputs__SigningSecret=$(state_secret output-signing-secret OUTPUT_SIGNING_SECRET)
+    export Streams__TokenSecret Outputs__SigningSecret
+}

@@ -91,6 +91,7 @@ start_one() {
     (
         cd "$REPO_ROOT/$dir"
         service_env "$dir"
+        [[ $dir != services/progress-gateway ]] || gateway_secrets
         # Names with a dash cannot be exported by bash; env(1) passes them.
         mapfile -t addresses < <(service_addresses)
         exec env "${addresses[@]}" "Service__Node=$name" setsid dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$logfile" 2>&1

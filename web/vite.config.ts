@@ -15,6 +15,6 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` against a running stack: the edge answers the API calls.
-    proxy: Object.fromEntries(['/process', '/jobs', '/progress', '/outputs'].map(p => [p, `http://127.0.0.1:${process.env.EDGE_PORT ?? 8080}`])),
+    proxy: Object.fromEntries(['/process', '/jobs', '/progress', '/outputs', '/streams', '/stages'].map(p => [p, `http://127.0.0.1:${process.env.EDGE_PORT ?? 8080}`])),
   },
 });

@@ -3,11 +3,12 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Vidline.ProgressGateway.Access;
 
 namespace Vidline.ProgressGateway;
 
 /// <summary>Reads of the <c>jobs</c> table for the API and for stream snapshots.</summary>
-public sealed class JobQueries(NpgsqlDataSource dataSource)
+public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
 {
     private const string JobColumns = """
         j.id, j.key, j.owner, j.status, j.stage, j.progress, j.priority, j.run, j.attempt,
@@ -88,7 +89,8 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         return new JobPage(items, new JobCursor(last.CreatedAt.UtcDateTime, last.Id).Encode());
     }
 
-    private static JobView ReadJob(NpgsqlDataReader r, int offset = 0) => new(
+    /// <summary>A job row as the API shows it: its output paths signed (<see cref="OutputLinks"/>).</summary>
+    private JobView ReadJob(NpgsqlDataReader r, int offset = 0) => new(
         r.GetGuid(offset),
         r.GetString(offset + 1),
         r.GetString(offset + 2),
@@ -102,7 +104,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource)
         r.GetFieldValue<DateTimeOffset>(offset + 10),
         r.IsDBNull(offset + 11) ? null : r.GetFieldValue<DateTimeOffset>(offset + 11),
         r.IsDBNull(offset + 12) ? null : r.GetString(offset + 12),
-        r.IsDBNull(offset + 13) ? null : JsonDocument.Parse(r.GetString(offset + 13)).RootElement.Clone());
+        r.IsDBNull(offset + 13) ? null : JsonDocument.Parse(links.SignAll(r.GetString(offset + 13))).RootElement.Clone());
 
     private static IReadOnlyList<EventSummary> ReadEvents(string json) =>
         JsonSerializer.Deserialize<List<EventSummary>>(json, ServiceDefaults.ServiceDefaults.ApiJson) ?? [];

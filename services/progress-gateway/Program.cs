@@ -1,5 +1,6 @@
 using MassTransit;
 using Vidline.ProgressGateway;
+using Vidline.ProgressGateway.Access;
 using Vidline.ProgressGateway.Apis;
 using Vidline.ProgressGateway.Consumers;
 using Vidline.ProgressGateway.Operations;
@@ -10,6 +11,9 @@ builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
 builder.AddProgressGateway();
 builder.AddGatewayOperations();
+builder.AddApiKeyStandIn(); // stand-in until AddTenantAuthentication() lands (Access/ApiKeyStandIn.cs): delete both then
+builder.AddStreamAccess();
+builder.AddOutputLinks();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -29,6 +33,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapJobsApi();
 app.MapProgressApi();
+app.MapStreamTokenApi();
 app.MapStagesApi();
 app.MapGatewayOperations();
 

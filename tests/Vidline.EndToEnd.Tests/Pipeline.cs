@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -37,6 +38,16 @@ public sealed class Pipeline : IAsyncLifetime
     public string StorageRoot => Path.Combine(StateDirectory, "storage");
     public int EdgePort { get; } = FreePort();
     public HttpClient Edge { get; }
+
+    /// <summary>
+    /// The test tenant's API key, as a person types it into the web page. MERGE: until the tenant branch lands this is
+    /// only a name the gateway's ApiKey stand-in takes as the tenant; then it is the harness's development key (the
+    /// one <see cref="Edge"/> sends).
+    /// </summary>
+    public string ApiKey { get; } = "e2e-tenant";
+
+    /// <summary>The secret the gateway signs output links with and the edge checks them with, as .run/output-signing-secret is for make run.</summary>
+    public string OutputSigningSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     public ClipFactory Clips { get; }
 
     public Pipeline() : this(Infrastructure.Shared) { }
@@ -79,6 +90,8 @@ public sealed class Pipeline : IAsyncLifetime
             ["Sse__HeartbeatSeconds"] = "2",
             ["StageWork__HeartbeatInterval"] = "00:00:02",
             ["StageWork__StopTimeout"] = "00:00:10", // FaultTests holds a stopping node to it
+            ["Outputs__SigningSecret"] = OutputSigningSecret,
+            ["Streams__TokenSecret"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         var ports = Manifest.Services.ToDictionary(s => s.Name, _ => FreePort());
@@ -261,6 +274,7 @@ public sealed class Pipeline : IAsyncLifetime
         info.Environment["VIDLINE_STATE"] = StateDirectory;
         info.Environment["VIDLINE_STORAGE"] = StorageRoot;
         info.Environment["EDGE_PORT"] = EdgePort.ToString();
+        info.Environment["OUTPUT_SIGNING_SECRET"] = OutputSigningSecret;
         foreach (var service in Manifest.Services) info.Environment[service.PortVariable] = _services[service.Name].Port.ToString();
         foreach (var (name, value) in _edgeSettings) info.Environment[name] = value;
         using var process = Process.Start(info)!;

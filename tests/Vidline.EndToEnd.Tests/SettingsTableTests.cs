@@ -29,6 +29,8 @@ public partial class SettingsTableTests
         ["Vidline.IngestApi.Jobs.OutboxOptions"] = "Outbox",
         ["Vidline.Validator.QualityGateOptions"] = "QualityGate",
         ["Vidline.ProgressGateway.SseOptions"] = "Sse",
+        ["Vidline.ProgressGateway.Access.StreamTokenOptions"] = "Streams",
+        ["Vidline.ProgressGateway.Access.OutputLinkOptions"] = "Outputs",
     };
 
     /// <summary>Sections bound as a dictionary (one key per node), documented as one row with a placeholder.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Playwright;
 
 namespace Vidline.EndToEnd.Tests;
@@ -41,9 +42,20 @@ public sealed class WebBrowser : IAsyncDisposable
         return new WebBrowser(playwright, browser, repoRoot);
     }
 
-    public async Task<WatchedPage> NewPageAsync(int width = 1280, int height = 900)
+    /// <summary>The API key a new page finds in its localStorage, as if its user had entered it before (for the origin given).</summary>
+    public (string Origin, string Key)? RememberedKey { get; set; }
+
+    /// <param name="withKey">Start with <see cref="RememberedKey"/> stored; false: a first visit, which asks for a key.</param>
+    public async Task<WatchedPage> NewPageAsync(int width = 1280, int height = 900, bool withKey = true)
     {
-        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var options = new BrowserNewContextOptions { ViewportSize = new() { Width = width, Height = height } };
+        if (withKey && RememberedKey is var (origin, key))
+            options.StorageState = JsonSerializer.Serialize(new
+            {
+                cookies = Array.Empty<object>(),
+                origins = new[] { new { origin, localStorage = new[] { new { name = "vidline.apiKey", value = key } } } },
+            });
+        var context = await _browser.NewContextAsync(options);
         return new WatchedPage(await context.NewPageAsync(), this);
     }
 

@@ -16,7 +16,11 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
 
     private string Url(string path) => $"http://127.0.0.1:{pipeline.EdgePort}{path}";
 
-    public async Task InitializeAsync() => _browser = await WebBrowser.LaunchAsync(pipeline.RepoRoot);
+    public async Task InitializeAsync()
+    {
+        _browser = await WebBrowser.LaunchAsync(pipeline.RepoRoot);
+        _browser.RememberedKey = (Url(""), pipeline.ApiKey);
+    }
 
     public async Task DisposeAsync() => await _browser.DisposeAsync();
 
@@ -25,10 +29,28 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
     {
         var first = await pipeline.Clips.ClipAsync("web-first", 854, 480, 4); // two renditions: 480p and 360p
         var second = await pipeline.Clips.LongClipAsync("web-second", 30);
-        var web = await _browser.NewPageAsync();
+        // A first visit asks for the API key before anything else; a wrong one is refused there.
+        var web = await _browser.NewPageAsync(withKey: false);
         var page = web.Page;
         await page.GotoAsync(Url("/"));
+        await Expect(web["#key-view"]).ToBeVisibleAsync();
+        await Expect(web["#home-view"]).ToBeHiddenAsync();
+        await Expect(web["#key-input"]).ToBeFocusedAsync();
+        await web.ScreenshotAsync("00-api-key");
+        await web.AssertAccessibleAsync("API key form");
+        await web["#key-button"].ClickAsync();
+        await Expect(web["#key-error"]).ToHaveTextAsync("Enter your API key.");
+        await web["#key-input"].FillAsync(pipeline.ApiKey);
+        await web["#key-button"].ClickAsync();
         await Expect(web["#connection"]).ToHaveTextAsync("Live");
+        await Expect(web["#key-view"]).ToBeHiddenAsync();
+        await Expect(web["#forget-key"]).ToBeVisibleAsync();
+        Assert.Equal(pipeline.ApiKey, await page.EvaluateAsync<string>("() => localStorage.getItem('vidline.apiKey')"));
+        // The stream token rides in an HttpOnly cookie the page's script cannot read.
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "vidline_stream");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.DoesNotContain("vidline_stream", await page.EvaluateAsync<string>("() => document.cookie"));
         await web.AssertAccessibleAsync("empty home");
 
         // Several files at once, each with its own key field and its own progress row.
@@ -93,8 +115,16 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
         await page.WaitForFunctionAsync("() => { const v = document.getElementById('player'); return v.currentTime > 0.5 && v.videoHeight === 360; }",
             null, new() { Timeout = 30_000 });
         await Expect(web["#player-status"]).ToHaveTextAsync("Showing 360p");
+        // Every link the page offers is a signed one (the player's too), and the edge serves it.
         foreach (var link in await web["#downloads a"].AllAsync())
-            Assert.Equal(HttpStatusCode.OK, (await pipeline.Edge.GetAsync(await link.GetAttributeAsync("href"))).StatusCode);
+        {
+            var href = await link.GetAttributeAsync("href");
+            Assert.Matches($"^/outputs/[0-9]+/[A-Za-z0-9_-]{{22}}/{firstId:N}/", href);
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.Edge.GetAsync(href)).StatusCode);
+        }
+        var played = await page.EvaluateAsync<string[]>("() => performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.startsWith('/outputs/'))");
+        Assert.Contains(played, p => p.EndsWith(".m4s") || p.EndsWith(".ts") || p.EndsWith(".mp4"));
+        Assert.All(played, p => Assert.Matches($"^/outputs/[0-9]+/[A-Za-z0-9_-]{{22}}/{firstId:N}/", p));
         await web["#history"].EvaluateAsync("list => list.closest('details').open = true");
         await web.ScreenshotAsync("05-completed-playing");
         await web.AssertAccessibleAsync("completed job view with player");
@@ -149,6 +179,45 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
         await phone.AssertAccessibleAsync("job view on a phone");
         await phone.ScreenshotAsync("08-phone-job-view");
         phone.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task Forgetting_the_key_stops_the_page_and_asks_for_one_again()
+    {
+        var web = await _browser.NewPageAsync();
+        await web.Page.GotoAsync(Url("/"));
+        await Expect(web["#connection"]).ToHaveTextAsync("Live");
+        await Expect(web["#key-view"]).ToBeHiddenAsync();
+        await web["#forget-key"].ClickAsync();
+        await Expect(web["#key-view"]).ToBeVisibleAsync();
+        await Expect(web["#home-view"]).ToBeHiddenAsync();
+        await Expect(web["#forget-key"]).ToBeHiddenAsync();
+        Assert.Null(await web.Page.EvaluateAsync<string?>("() => localStorage.getItem('vidline.apiKey')"));
+        web.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task A_stream_refused_for_its_token_gets_a_new_token_and_goes_live_again()
+    {
+        var web = await _browser.NewPageAsync();
+        var page = web.Page;
+        await page.GotoAsync(Url("/"));
+        await Expect(web["#connection"]).ToHaveTextAsync("Live");
+
+        // The browser's stream cookie goes bad behind the page's back (as when it expired, or the secret changed);
+        // the page still holds the token it bought, so its next stream goes out with the bad cookie and gets 401.
+        await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie
+        {
+            Name = "vidline_stream", Value = "not-a-token", Url = Url("/"), HttpOnly = true, SameSite = SameSiteAttribute.Strict,
+        }]);
+        await page.EvaluateAsync($"() => {{ history.pushState(null, '', '/jobs/{Guid.NewGuid()}'); dispatchEvent(new PopStateEvent('popstate')); }}");
+        await Expect(web["#job-missing"]).ToBeVisibleAsync();
+        await web["a.back"].ClickAsync(); // the dashboard opens a new stream
+        await Expect(web["#connection"]).ToHaveTextAsync("Live", new() { Timeout = 30_000 });
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "vidline_stream");
+        Assert.NotEqual("not-a-token", cookie.Value);
+        Assert.Contains(web.ConsoleErrors, e => e.Contains("401"));
+        Assert.DoesNotContain(web.ConsoleErrors, e => e.StartsWith("uncaught"));
     }
 
     [Fact]

@@ -1,10 +1,12 @@
 // One live event stream that survives dropped connections without losing or repeating an event.
 //
 // EventSource reconnects by itself (sending Last-Event-ID) after a network blip, but gives up for good when
-// a reconnect is answered with an error page, as the edge does while the gateway restarts. Then a new
-// EventSource is opened with ?lastEventId= (it cannot set the header), and the gateway replays the gap.
+// a reconnect is answered with an error page, as the edge does while the gateway restarts, or with 401 when
+// its stream token has expired (EventSource cannot tell the two apart). Then the page gets a new stream token
+// and opens a new EventSource with ?lastEventId= (it cannot set the header), and the gateway replays the gap.
 
-import { streamUrl } from './api';
+import { streamTokens, streamUrl } from './api';
+import type { StreamTokenKeeper } from './streamToken';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 export const EVENT_TYPES = ['status', 'progress', 'stage', 'warning', 'done'] as const;
@@ -22,17 +24,23 @@ export class LiveStream {
   private failures = 0;
   private timer: number | undefined;
   private closed = false;
+  private opening = false;
+  private readonly release: () => void;
 
   /** @param resumeFrom replay everything after this id first (0: the whole history of the filter). */
-  constructor(private readonly filter: { jobs?: string }, private readonly handlers: StreamHandlers, resumeFrom: number | null = null) {
+  constructor(private readonly filter: { jobs?: string }, private readonly handlers: StreamHandlers, resumeFrom: number | null = null,
+    private readonly tokens: StreamTokenKeeper = streamTokens) {
     this.lastId = resumeFrom;
+    // While this stream lives, its token cookie is renewed before it expires, for the browser's own reconnects.
+    this.release = tokens.hold();
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOffline);
-    this.open();
+    void this.open(false);
   }
 
   close(): void {
     this.closed = true;
+    this.release();
     window.clearTimeout(this.timer);
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);
@@ -40,7 +48,21 @@ export class LiveStream {
     this.source = null;
   }
 
-  private open(): void {
+  /** @param renew get a new token first: the last stream was refused, perhaps for its token. */
+  private async open(renew: boolean): Promise<void> {
+    if (this.closed || this.opening) return;
+    this.opening = true;
+    this.source = null;
+    try {
+      await (renew ? this.tokens.renew() : this.tokens.fresh());
+    } catch {
+      // No token (the network, the gateway, or a refused key, which main.ts handles): try again after a pause.
+      this.retryLater();
+      this.handlers.state(navigator.onLine ? 'reconnecting' : 'offline');
+      return;
+    } finally {
+      this.opening = false;
+    }
     if (this.closed) return;
     const source = new EventSource(streamUrl({ ...this.filter, lastEventId: this.lastId }));
     this.source = source;
@@ -53,15 +75,20 @@ export class LiveStream {
     source.onerror = () => {
       if (this.source !== source) return;
       if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up on this one: open another from the last id after a growing pause.
+        // The browser gave up on this one (an error page, or 401 for an expired token: it cannot tell which).
         source.close();
-        const delay = RETRY_DELAYS_MS[Math.min(this.failures, RETRY_DELAYS_MS.length - 1)];
-        this.failures++;
-        window.clearTimeout(this.timer);
-        this.timer = window.setTimeout(() => this.open(), delay);
+        this.retryLater();
       }
       this.handlers.state(navigator.onLine ? 'reconnecting' : 'offline');
     };
+  }
+
+  /** Opens again from the last id, with a new token, after a growing pause. */
+  private retryLater(): void {
+    const delay = RETRY_DELAYS_MS[Math.min(this.failures, RETRY_DELAYS_MS.length - 1)];
+    this.failures++;
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.open(true), delay);
   }
 
   private receive(type: string, e: MessageEvent<string>): void {
@@ -83,7 +110,7 @@ export class LiveStream {
     // Back on the network: do not wait out the pause.
     if (this.source?.readyState === EventSource.CLOSED || !this.source) {
       window.clearTimeout(this.timer);
-      this.open();
+      void this.open(true);
     }
   };
 

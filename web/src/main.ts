@@ -1,12 +1,14 @@
 // Vidline's page: wires the views to the router and the connection indicator.
 
 import './style.css';
-import { fetchStages } from './api';
+import { ApiError, fetchStages } from './api';
+import { forgetKey, KEY_REFUSED, storedKey } from './credentials';
 import { Dashboard } from './dashboard';
 import { byId } from './dom';
 import type { ConnectionState } from './eventStream';
 import { JobView } from './jobView';
 import { useStages } from './jobModel';
+import { showKeyForm, startKeyForm } from './keyForm';
 import { onRoute, startRouter, type Route } from './router';
 import { startUploads } from './upload';
 
@@ -49,7 +51,29 @@ onRoute((route: Route) => {
   first = false;
 });
 
-// The stage bars follow the server's stage table; everything else waits for it.
-useStages(await fetchStages());
-startUploads();
-startRouter();
+// Nothing is shown or fetched without an API key; a key the server refuses is forgotten and asked for again.
+startKeyForm();
+byId('forget-key').addEventListener('click', () => {
+  forgetKey();
+  location.reload();
+});
+window.addEventListener(KEY_REFUSED, () => {
+  dashboard.stop();
+  jobView.hide();
+  forgetKey();
+  showKeyForm('The server refused the API key this browser held (revoked, or mistyped). Enter a key to continue.');
+});
+
+if (storedKey()) {
+  byId('forget-key').hidden = false;
+  try {
+    // The stage bars follow the server's stage table; everything else waits for it.
+    useStages(await fetchStages());
+    startUploads();
+    startRouter();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) throw e; // a refused key already shows the form
+  }
+} else {
+  showKeyForm();
+}

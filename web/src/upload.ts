@@ -2,6 +2,7 @@
 // with its own progress, speed and time left, and its own answer: a job link, or the API's reason for refusing.
 
 import { problemMessage, urls } from './api';
+import { authorization, keyRefused } from './credentials';
 import { byId, h, progressBar, setBar } from './dom';
 import { bytes, duration, percent } from './format';
 import { announce } from './announcer';
@@ -101,6 +102,7 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
   let sent = started;
   request.open('POST', urls.upload);
   request.setRequestHeader('Accept', 'application/json');
+  for (const [name, value] of Object.entries(authorization())) request.setRequestHeader(name, value);
   request.upload.onprogress = e => {
     if (!e.lengthComputable) return;
     meter.add(e.loaded);
@@ -130,6 +132,7 @@ function send(file: File, key: string, priority: string): HTMLLIElement {
       outcome.hidden = false;
       announce(`${name} uploaded; job started.`);
     } else {
+      if (request.status === 401) keyRefused();
       const { message, jobId } = problemMessage(request.status, request.responseText);
       refuse(row, figures, outcome, message, jobId);
       announce(`${name} was refused: ${message}`);

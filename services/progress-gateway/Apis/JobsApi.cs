@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Vidline.Contracts;
+using Vidline.ProgressGateway.Access;
 using Vidline.ProgressGateway.Streaming;
 using Vidline.ServiceDefaults;
 
@@ -19,12 +21,13 @@ public static class JobsApi
         jobs.MapGet("/{id}", Get).ServesPageToBrowsers()
             .WithSummary("A job's status, progress and result")
             .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
-        jobs.MapGet("/{id}/stream", Stream)
+        jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess()
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
-                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send.")
+                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send. " +
+                             StreamAccess.Description)
             .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
@@ -44,9 +47,11 @@ public static class JobsApi
         return TypedResults.Ok(await queries.ListAsync(status, limit ?? DefaultLimit, position, ct));
     }
 
-    private static async Task<IResult> Stream(string id, HttpRequest request, EventStreams streams, CancellationToken ct)
+    private static async Task<IResult> Stream(string id, HttpRequest request, ClaimsPrincipal user, EventStreams streams, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
+        // A token scoped to other jobs opens this one no more than a job that does not exist.
+        if (!user.MaySee(jobId)) return NotFound(jobId);
         return await streams.ForJobAsync(jobId, LastEventId.From(request), ct);
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Vidline.Contracts;
+using Vidline.ProgressGateway.Access;
 using Vidline.ProgressGateway.Operations;
 using Vidline.ProgressGateway.Streaming;
 using Vidline.ServiceDefaults;
@@ -19,10 +21,10 @@ public static class ProgressApi
     public static IEndpointRouteBuilder MapProgressApi(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/progress");
-        progress.MapGet("/stream", Stream)
+        progress.MapGet("/stream", Stream).RequireStreamAccess()
             .WithSummary("Every job's events (Server-Sent Events)")
-            .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done.")
-            .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
+            .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done. " + StreamAccess.Description)
+            .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
         progress.MapGet("/stats", Stats)
             .WithSummary("This gateway instance's counters")
             .Produces<ProgressStats>().ProducesProblems(StatusCodes.Status503ServiceUnavailable);
@@ -31,7 +33,7 @@ public static class ProgressApi
 
     /// <param name="status">Only events of jobs currently in this status.</param>
     /// <param name="jobs">Comma-separated job ids.</param>
-    private static async Task<IResult> Stream(string? status, string? jobs, HttpRequest request, EventStreams streams, CancellationToken ct)
+    private static async Task<IResult> Stream(string? status, string? jobs, HttpRequest request, ClaimsPrincipal user, EventStreams streams, CancellationToken ct)
     {
         if (status is not null && status != JobStatuses.Pending && status != JobStatuses.Processing && !JobStatuses.IsFinal(status))
             return JobsApi.BadRequest($"Unknown status '{status}'.");
@@ -46,7 +48,8 @@ public static class ProgressApi
                 jobIds.Add(jobId);
             }
         }
-        return await streams.ForManyAsync(new EventFilter(jobIds, status), LastEventId.From(request), ct);
+        // A token scoped to jobs shows only those, whatever ?jobs= asks for.
+        return await streams.ForManyAsync(user.Narrow(new EventFilter(jobIds, status)), LastEventId.From(request), ct);
     }
 
     private static async Task<IResult> Stats(LiveFeed feed, GatewayStats stats, WorkingNodes nodes, CancellationToken ct) =>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Vidline.ProgressGateway.Access;
 using Vidline.ServiceDefaults;
 
 namespace Vidline.ProgressGateway.Streaming;
@@ -37,6 +38,7 @@ public sealed class EventStreamResult(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         var ct = linked.Token;
         var response = http.Response;
+        var links = http.RequestServices.GetRequiredService<OutputLinks>();
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each event on as it is written
@@ -59,7 +61,7 @@ public sealed class EventStreamResult(
                     replayed += page.Count;
                     foreach (var e in page)
                     {
-                        await response.WriteAsync(e.Wire, ct);
+                        await response.WriteAsync(WireOf(e, links), ct);
                         last = e.Id;
                         if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                     }
@@ -93,7 +95,7 @@ public sealed class EventStreamResult(
                 while (reader.TryRead(out var e))
                 {
                     if (e.Id <= last) continue;
-                    await response.WriteAsync(e.Wire, ct);
+                    await response.WriteAsync(WireOf(e, links), ct);
                     last = e.Id;
                     if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
@@ -132,6 +134,13 @@ public sealed class EventStreamResult(
             }
         }
     }
+
+    /// <summary>
+    /// An event as this client gets it. A <c>done</c> carries the job's result, whose output URLs are signed as it is sent
+    /// (they expire, so they cannot be stored); every other event is the shared, preformatted text.
+    /// </summary>
+    private static string WireOf(StoredEvent e, OutputLinks links) =>
+        e.Type == Vidline.Contracts.EventTypes.Done ? new SseFrame(e.Type, links.SignAll(e.Data), e.Id).ToString() : e.Wire;
 
     private static Task Write(HttpResponse response, SseFrame frame, CancellationToken ct) =>
         response.WriteAsync(frame.ToString(), ct);

@@ -16,7 +16,7 @@ public sealed class ApiDescriptionTests(GatewayFixture fixture)
         var document = await fixture.GetJson(PublicApiDocument.ServiceDocumentPath);
 
         var declared = PublicRoutes.Declared(fixture.A.Services.GetRequiredService<EndpointDataSource>());
-        Assert.Equal(["GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream", "GET /stages"], declared);
+        Assert.Equal(["GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream", "GET /stages", "POST /streams/token"], declared);
         Assert.Equal(declared, PublicRoutes.Documented(document));
         Assert.Equal(["GET /progress/stats", "GET /stages"], PublicRoutes.WithoutProblemResponses(document).Order()); // they take no input
         var streamAnswers = document.GetProperty("paths").GetProperty("/jobs/{id}/stream").GetProperty("get").GetProperty("responses");

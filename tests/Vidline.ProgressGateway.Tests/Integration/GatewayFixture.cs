@@ -103,6 +103,9 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot,
     IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
+    public const string StreamTokenSecret = "gateway-tests-stream-token-secret-0001";
+    public const string OutputSigningSecret = "gateway-tests-output-signing-secret-001";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -111,6 +114,9 @@ public sealed class GatewayFactory(string connectionString, string virtualHost, 
         builder.UseSetting("RabbitMq:VirtualHost", virtualHost);
         builder.UseSetting("Sse:HeartbeatSeconds", "1");
         builder.UseSetting("Storage:Root", storageRoot);
+        // Both instances must read each other's stream tokens, as every gateway behind one edge does.
+        builder.UseSetting("Streams:TokenSecret", StreamTokenSecret);
+        builder.UseSetting("Outputs:SigningSecret", OutputSigningSecret);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }

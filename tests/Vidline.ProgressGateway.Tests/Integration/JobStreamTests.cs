@@ -51,7 +51,7 @@ public class JobStreamTests(GatewayFixture fixture)
         await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job)));
         var done = await stream.ExpectAsync(EventTypes.Done);
         Assert.Equal("completed", done.Json.GetProperty("status").GetString());
-        Assert.Equal($"/outputs/{job}/hls/master.m3u8", done.Json.GetProperty("result").GetProperty("hls_manifest_url").GetString());
+        Assert.Matches($"^/outputs/[0-9]+/[A-Za-z0-9_-]{{22}}/{job:N}/hls/master.m3u8$", done.Json.GetProperty("result").GetProperty("hls_manifest_url").GetString());
         Assert.Contains("heartbeat", stream.Comments);
         Assert.Null(await stream.NextAsync()); // closed by the server
 

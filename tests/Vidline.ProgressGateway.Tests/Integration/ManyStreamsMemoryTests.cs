@@ -45,6 +45,9 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
             ["RabbitMq__VirtualHost"] = _broker.Name,
             ["Storage__Root"] = _state,
             ["Sse__HeartbeatSeconds"] = "2",
+            // A gateway process started without an environment is in Production, which requires its secrets.
+            ["Streams__TokenSecret"] = GatewayFactory.StreamTokenSecret,
+            ["Outputs__SigningSecret"] = GatewayFactory.OutputSigningSecret,
         }, _state);
         await _gateway.StartAsync();
     }

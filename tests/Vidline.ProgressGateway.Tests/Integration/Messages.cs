@@ -22,7 +22,7 @@ public static class Messages
         new(Guid.NewGuid(), job, run, stage, message, Now());
 
     public static JobResult Result(Guid job) => new(
-        $"/outputs/{job}/hls/master.m3u8", $"/outputs/{job}/dash/manifest.mpd",
-        [new Rendition("720p", 1280, 720, 2800, 128, $"outputs/{job}/720p.mp4")],
+        $"/outputs/{job:N}/hls/master.m3u8", $"/outputs/{job:N}/dash/manifest.mpd",
+        [new Rendition("720p", 1280, 720, 2800, 128, $"outputs/{job:N}/720p.mp4")],
         [new QualityScore("720p", 0.985, 42.1, null, true)]);
 }
