@@ -4,12 +4,14 @@ using Vidline.ProgressGateway.Apis;
 using Vidline.ProgressGateway.Consumers;
 using Vidline.ProgressGateway.Operations;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Limits;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
 builder.AddProgressGateway();
 builder.AddGatewayOperations();
+builder.AddApiLimits();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -27,6 +29,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseApiLimits();
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStagesApi();

@@ -19,7 +19,7 @@ public static class ProgressApi
     public static IEndpointRouteBuilder MapProgressApi(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/progress");
-        progress.MapGet("/stream", Stream)
+        progress.MapGet("/stream", Stream).LimitedAsStream()
             .WithSummary("Every job's events (Server-Sent Events)")
             .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done.")
             .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
