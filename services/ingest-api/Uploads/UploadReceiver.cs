@@ -82,7 +82,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
             key = string.IsNullOrEmpty(key) ? fileName! : key;
             var sourceKey = StorageKeys.Source(jobId);
-            var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
+            var media = await ProbeAsync(jobId, cancellationToken);
             await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
             await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media));
@@ -154,8 +154,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
                 : "The upload was not a well-formed HTTP request body."),
         // Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
         // during its upload): the file being written went with it.
-        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => new(409, "Upload no longer wanted",
-            $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again."),
+        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => EndedMeanwhile(jobId),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         _ when IngestOutages.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
@@ -177,11 +176,20 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         IngestMetrics.UploadBytes.Add(await store.WriteAsync(StorageKeys.Source(jobId), body, reporter, cancellationToken));
     }
 
-    private async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)
+    private static UploadRejection EndedMeanwhile(Guid jobId) => new(409, "Upload no longer wanted",
+        $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again.");
+
+    private async Task<MediaInfo> ProbeAsync(Guid jobId, CancellationToken cancellationToken)
     {
+        var sourceKey = StorageKeys.Source(jobId);
         try
         {
-            return await probe.ProbeAsync(path, cancellationToken);
+            return await probe.ProbeAsync(store.PathFor(sourceKey), cancellationToken);
+        }
+        // The file was stored a moment ago: gone now, it went with its job, which ended meanwhile (JobFiles).
+        catch (UnusableMediaException) when (!store.Exists(sourceKey))
+        {
+            throw EndedMeanwhile(jobId);
         }
         catch (UnusableMediaException e)
         {
