@@ -29,6 +29,8 @@ public partial class SettingsTableTests
         ["Vidline.IngestApi.Jobs.OutboxOptions"] = "Outbox",
         ["Vidline.Validator.QualityGateOptions"] = "QualityGate",
         ["Vidline.ProgressGateway.SseOptions"] = "Sse",
+        ["Vidline.ServiceDefaults.Limits.RateLimitOptions"] = "RateLimits",
+        ["Vidline.ServiceDefaults.Limits.RequestTimeoutOptions"] = "RequestTimeouts",
     };
 
     /// <summary>Sections bound as a dictionary (one key per node), documented as one row with a placeholder.</summary>

@@ -64,14 +64,14 @@ public static class ApiLimits
     }
 
     /// <summary>
-    /// <c>Cors:AllowedOrigins</c>: a list (<c>Cors__AllowedOrigins__0</c>, ...) or one value separated by <c>;</c>. A
-    /// wildcard is refused at start: the API carries tenants' keys, and any origin is never what was meant.
+    /// <c>Cors:AllowedOrigins</c>: origins separated by <c>;</c>, as <c>AllowedHosts</c> lists hosts. A wildcard is refused at
+    /// start: the API carries tenants' keys, and "any origin" is never what was meant.
     /// </summary>
     public static string[] AllowedOrigins(IConfiguration configuration)
     {
-        var section = configuration.GetSection("Cors:AllowedOrigins");
-        var origins = (section.Value is { } single ? single.Split(';') : section.Get<string[]>() ?? [])
-            .Select(o => o.Trim().TrimEnd('/')).Where(o => o.Length > 0).ToArray();
+        var origins = (configuration["Cors:AllowedOrigins"] ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(o => o.TrimEnd('/')).ToArray();
         if (origins.Any(o => o.Contains('*')))
             throw new InvalidOperationException("Cors:AllowedOrigins may not contain '*': list each origin that may call the API.");
         return origins;
