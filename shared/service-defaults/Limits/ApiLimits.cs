@@ -10,8 +10,11 @@ namespace Vidline.ServiceDefaults.Limits;
 /// <summary>Section <c>RequestTimeouts</c>.</summary>
 public sealed class RequestTimeoutOptions
 {
-    /// <summary>How long an ordinary request may take; event streams and uploads opt out (they are long by nature).</summary>
-    public int Seconds { get; set; } = 30;
+    /// <summary>
+    /// How long an ordinary request may take; event streams and uploads opt out (they are long by nature). Longer than
+    /// the 30 s a saga request waits for its answer, which has an answer of its own (503).
+    /// </summary>
+    public int Seconds { get; set; } = 60;
 }
 
 /// <summary>
