@@ -7,6 +7,7 @@ using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -353,6 +354,40 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed", api);
         Assert.Contains("no room", job.ErrorMessage);
         Assert.False(Directory.Exists(Path.Combine(volume.Path, "uploads", jobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_whose_client_stops_sending_is_answered_408_and_its_job_fails_with_the_reason()
+    {
+        // Real Kestrel, whose minimum body data rate ends a request that stalls (its grace shortened for the test).
+        await using var api = Api();
+        api.UseKestrel(k => k.Limits.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(2)));
+        api.StartServer();
+        var address = new Uri(api.ClientOptions.BaseAddress, "/process");
+        var boundary = "stalled-upload";
+        var key = $"stalled-{Guid.NewGuid():N}";
+        var start = $"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n{key}\r\n" +
+                    $"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"clip.mp4\"\r\n" +
+                    "Content-Type: application/octet-stream\r\n\r\n" + new string('v', 200);
+
+        // The client announces a megabyte, sends the start of it, and then nothing more.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var connection = tcp.GetStream();
+        await connection.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /process HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n" +
+            $"Content-Length: {1024 * 1024}\r\n\r\n{start}"));
+        using var reader = new StreamReader(connection);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("HTTP/1.1 408 Request Timeout", statusLine);
+        Assert.Contains("application/problem+json", answer);
+        Assert.Contains("too slowly", answer);
+        var jobId = await JobIdOfKeyAsync(key);
+        Assert.Contains(jobId.ToString(), answer);
+        var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed", api);
+        Assert.Contains("too slowly", job.ErrorMessage);
     }
 
     [Fact]
