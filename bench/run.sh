@@ -266,7 +266,8 @@ start_gateway() {
     local dir assembly
     IFS=$'\t' read -r dir assembly < <(manifest --where name=progress-gateway project assembly)
     # Its own name (and pid file), so part A's pipeline never mistakes it for its own gateway.
-    start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
+    # The load generator is one client opening every stream: lift the per-tenant cap on open streams above it.
+    RateLimits__StreamsPerTenant=1000000 start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
     wait_healthy gateway-under-load "$GW_PORT"
     GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
     GATEWAY_STARTED=1

@@ -22,7 +22,6 @@ public static class IngestServices
         // The upload is the first stage: it beats like the others do.
         services.Configure<StageWorkOptions>(builder.Configuration.GetSection("StageWork"));
         services.AddProgressOutbox();
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Upload:MaxBytes", new UploadOptions().MaxBytes));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<StagePolicy>>().Value);

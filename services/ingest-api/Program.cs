@@ -2,6 +2,7 @@ using Vidline.IngestApi;
 using Vidline.IngestApi.Apis;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Limits;
 using Vidline.StageWorker;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddServiceDefaults("ingest-api");
 builder.AddVidlineDatabase();
 builder.AddVidlineMedia();
 builder.AddIngest();
+builder.AddApiLimits();
 builder.Services.AddOpenApi(); // /openapi/v1.json; the gateway merges it into the edge's /openapi.json
 
 // MassTransit: the VideoJob saga, persisted in PostgreSQL, and the owner of every job's files
@@ -22,6 +24,7 @@ await StageQueueTopology.DeclareAsync(app.Configuration);
 
 // Endpoints
 app.MapDefaultEndpoints();
+app.UseApiLimits();
 app.MapIngestApi();
 app.MapOpenApi();
 app.Run();

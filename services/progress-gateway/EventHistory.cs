@@ -20,6 +20,15 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 
+    /// <summary>The oldest and newest ids stored (0 and 0 when there are none): the history a client can resume in.</summary>
+    public async Task<(long Oldest, long Newest)> RetainedAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT COALESCE(min(id), 0), COALESCE(max(id), 0) FROM progress_events");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     public async Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long afterId, EventFilter? filter, int limit, CancellationToken ct)
     {
         await using var command = Command($"""

@@ -4,7 +4,11 @@ namespace Vidline.ProgressGateway;
 public sealed class GatewayStats(TimeProvider clock)
 {
     private const int WindowSeconds = 10;
-    public string InstanceId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+    /// <summary>
+    /// Random per process start: enough to tell instances (and restarts) apart, and it tells a caller nothing about the
+    /// host (no machine name, no process id).
+    /// </summary>
+    public string InstanceId { get; } = $"gw-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
 
     private readonly Lock _gate = new();
     private readonly long[] _buckets = new long[WindowSeconds];

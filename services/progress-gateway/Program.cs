@@ -5,6 +5,7 @@ using Vidline.ProgressGateway.Apis;
 using Vidline.ProgressGateway.Consumers;
 using Vidline.ProgressGateway.Operations;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Limits;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("progress-gateway");
@@ -14,6 +15,7 @@ builder.AddGatewayOperations();
 builder.AddApiKeyStandIn(); // stand-in until AddTenantAuthentication() lands (Access/ApiKeyStandIn.cs): delete both then
 builder.AddStreamAccess();
 builder.AddOutputLinks();
+builder.AddApiLimits();
 
 // Consumers store events (once, whichever instance takes them); each instance's EventTailer streams them.
 builder.AddVidlineBus(x =>
@@ -31,6 +33,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseApiLimits();
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStreamTokenApi();

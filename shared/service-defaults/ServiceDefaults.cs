@@ -1,11 +1,14 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HostFiltering;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Vidline.ServiceDefaults.Limits;
 using Vidline.ServiceDefaults.Metrics;
 
 namespace Vidline.ServiceDefaults;
@@ -27,6 +30,9 @@ public static class ServiceDefaults
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
         builder.Services.AddProblemDetails();
+        // Host filtering answers an unknown host with an empty 400, which the outermost status pages turn into problem+json.
+        builder.Services.Configure<HostFilteringOptions>(o => o.IncludeFailureMessage = false);
+        builder.Services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, OutermostStatusPages>());
         builder.Services.Configure<JsonOptions>(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -39,8 +45,7 @@ public static class ServiceDefaults
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseExceptionHandler(); // error responses without a body become problem+json in OutermostStatusPages
         app.UseJobLogScope();
         app.MapHealth();
         // Created now, not at the first scrape, so nothing measured before it is lost.

@@ -1,4 +1,5 @@
 using Vidline.Media;
+using Vidline.Media.Storage;
 
 namespace Vidline.StageWorker;
 
@@ -8,9 +9,6 @@ public sealed class PermanentStageFailure(string reason) : Exception(reason);
 /// <summary>How an attempt's failure is reported to the saga: the reason a person reads, and whether retrying can help.</summary>
 public sealed record FailureVerdict(string Reason, bool Permanent)
 {
-    /// <summary>ENOSPC as .NET reports it on Linux (the errno), and ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL elsewhere.</summary>
-    private static readonly int[] DiskFullResults = [28, unchecked((int)0x80070070), unchecked((int)0x80070027)];
-
     public const string DiskFull = "the disk is full";
     public const string KilledFromOutside = "ffmpeg was killed (out of memory?)";
 
@@ -21,7 +19,7 @@ public sealed record FailureVerdict(string Reason, bool Permanent)
     /// </summary>
     public static FailureVerdict? Of(Exception e) => e switch
     {
-        IOException io when DiskFullResults.Contains(io.HResult) => new(DiskFull, false),
+        IOException io when StorageFull.Is(io) => new(DiskFull, false),
         FfmpegException { DiskFull: true } => new(DiskFull, false),
         FfmpegException { KilledFromOutside: true } => new(KilledFromOutside, false),
         PermanentStageFailure failure => new(failure.Message, true),

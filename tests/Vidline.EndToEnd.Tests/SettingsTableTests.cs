@@ -31,6 +31,8 @@ public partial class SettingsTableTests
         ["Vidline.ProgressGateway.SseOptions"] = "Sse",
         ["Vidline.ProgressGateway.Access.StreamTokenOptions"] = "Streams",
         ["Vidline.ProgressGateway.Access.OutputLinkOptions"] = "Outputs",
+        ["Vidline.ServiceDefaults.Limits.RateLimitOptions"] = "RateLimits",
+        ["Vidline.ServiceDefaults.Limits.RequestTimeoutOptions"] = "RequestTimeouts",
     };
 
     /// <summary>Sections bound as a dictionary (one key per node), documented as one row with a placeholder.</summary>

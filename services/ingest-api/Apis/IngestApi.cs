@@ -2,6 +2,7 @@ using MassTransit;
 using Vidline.Contracts;
 using Vidline.IngestApi.Uploads;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Limits;
 
 namespace Vidline.IngestApi.Apis;
 
@@ -10,14 +11,17 @@ public static class IngestApi
 {
     public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/process", Process).DisableAntiforgery()
+        var process = app.MapPost("/process", Process).DisableAntiforgery().RequireRateLimiting(TenantRateLimits.JobCreation);
+        process.DisableRequestTimeout(); // an upload lasts as long as its file takes to arrive
+        process
             .WithSummary("Submit a video")
             .WithDescription("Streams the upload to storage and answers 202 once the file is in and ffprobe accepted it. " +
                              "An Idempotency-Key header makes a repeated request answer with the job it created.")
             .AddOpenApiOperationTransformer(UploadForm.DescribeAsync)
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status415UnsupportedMediaType,
-                StatusCodes.Status422UnprocessableEntity, StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status409Conflict,
+                StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity,
+                StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status507InsufficientStorage);
         var job = app.MapGroup("/jobs/{id}");
         job.MapPost("/cancel", Cancel)
             .WithSummary("Cancel a job").WithDescription("Stops the job's work and removes its files.")
@@ -57,8 +61,9 @@ public static class IngestApi
         }
         catch (UploadRejection rejection)
         {
-            // The key may be used again when its upload never became a working job: refused, or the service unavailable.
-            if (idempotencyKey.Length > 0 && rejection.StatusCode is 400 or 409 or 415 or 503)
+            // The key may be used again when its upload never became a working job: refused, cut short, too large, no room,
+            // or the service unavailable. Only unusable media (422) keeps it: the same file would fail the same way.
+            if (idempotencyKey.Length > 0 && rejection.StatusCode != StatusCodes.Status422UnprocessableEntity)
                 await idempotencyKeys.ReleaseAsync(owner, idempotencyKey, jobId);
             // A job id only for a job that exists (and failed): a field refused before the video gets none.
             return Problem(rejection.StatusCode, rejection.Title, rejection.Detail, rejection.JobCreated ? jobId : null);

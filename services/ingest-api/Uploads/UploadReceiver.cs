@@ -1,5 +1,6 @@
 using System.Text;
 using MassTransit;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -29,6 +30,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 {
     private const int FirstRun = 1; // an upload always starts a job's first run
     private const int MaxPriorityFieldBytes = 16;
+    private const int MaxBoundaryLength = 70;
     private readonly UploadOptions _options = options.Value;
 
     public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken requestAborted)
@@ -39,7 +41,12 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         using var uploading = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
         var cancellationToken = uploading.Token;
         var boundary = BoundaryOf(request);
-        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = _options.MaxBytes };
+        RefuseWhatCannotFit(request.ContentLength);
+        // The limit is this reader's own (CappedBody), the same in every host: the server's general one would stop the
+        // read with an error of its own.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } serverLimit)
+            serverLimit.MaxRequestBodySize = null;
+        var reader = new MultipartReader(boundary, new CappedBody(request.Body, _options.MaxBytes)) { BodyLengthLimit = null };
         string? key = null, fileName = null;
         int? priority = null;
         var submitted = false;
@@ -75,7 +82,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 
             key = string.IsNullOrEmpty(key) ? fileName! : key;
             var sourceKey = StorageKeys.Source(jobId);
-            var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
+            var media = await ProbeAsync(jobId, cancellationToken);
             await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
             await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media));
@@ -122,17 +129,36 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         }
     }
 
+    /// <summary>
+    /// An upload announced as larger than the limit (413), or than storage has room for beyond its reserve (507), is
+    /// refused before a byte of it is read: no job is created for it.
+    /// </summary>
+    private void RefuseWhatCannotFit(long? contentLength)
+    {
+        if (contentLength > _options.MaxBytes) throw CappedBody.TooLarge(_options.MaxBytes);
+        if (store.AvailableBytes() is { } available && available - (contentLength ?? 0) < _options.StorageReserveBytes)
+            throw StorageFullRejection();
+    }
+
+    private static UploadRejection StorageFullRejection() => new(StatusCodes.Status507InsufficientStorage, "Insufficient storage",
+        "Storage has no room for this upload right now. Try again later.");
+
     /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
     private UploadRejection RejectionFor(Exception e, Guid jobId) => e switch
     {
+        _ when StorageFull.Is(e) => StorageFullRejection(),
+        // The server gave up on the client: it sent too slowly (408), say.
+        BadHttpRequestException bad => new(bad.StatusCode, "Upload not received",
+            bad.StatusCode == StatusCodes.Status408RequestTimeout
+                ? "The client sent the upload too slowly (or paused too long), so it was abandoned. Send the video again."
+                : "The upload was not a well-formed HTTP request body."),
         // Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
         // during its upload): the file being written went with it.
-        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => new(409, "Upload no longer wanted",
-            $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again."),
+        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => EndedMeanwhile(jobId),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         _ when IngestOutages.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
-        InvalidDataException => new(400, "Invalid upload", $"The upload is malformed or larger than {_options.MaxBytes} bytes."),
+        InvalidDataException => new(400, "Invalid upload", "The multipart upload is malformed."),
         OperationCanceledException or IOException => new(400, "Upload interrupted", "The upload was interrupted before it completed."),
         _ => new(500, "Upload failed", "The upload could not be stored."),
     };
@@ -150,11 +176,20 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         IngestMetrics.UploadBytes.Add(await store.WriteAsync(StorageKeys.Source(jobId), body, reporter, cancellationToken));
     }
 
-    private async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)
+    private static UploadRejection EndedMeanwhile(Guid jobId) => new(409, "Upload no longer wanted",
+        $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again.");
+
+    private async Task<MediaInfo> ProbeAsync(Guid jobId, CancellationToken cancellationToken)
     {
+        var sourceKey = StorageKeys.Source(jobId);
         try
         {
-            return await probe.ProbeAsync(path, cancellationToken);
+            return await probe.ProbeAsync(store.PathFor(sourceKey), cancellationToken);
+        }
+        // The file was stored a moment ago: gone now, it went with its job, which ended meanwhile (JobFiles).
+        catch (UnusableMediaException) when (!store.Exists(sourceKey))
+        {
+            throw EndedMeanwhile(jobId);
         }
         catch (UnusableMediaException e)
         {
@@ -170,6 +205,9 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
             throw new UploadRejection(400, "Invalid upload", "The multipart boundary is missing.");
+        // RFC 2046 allows 70 characters; the reader could not hold a much longer one in its buffer.
+        if (boundary.Length > MaxBoundaryLength)
+            throw new UploadRejection(400, "Invalid upload", $"The multipart boundary may be at most {MaxBoundaryLength} characters.");
         return boundary;
     }
 

@@ -21,7 +21,7 @@ public static class JobsApi
         jobs.MapGet("/{id}", Get).ServesPageToBrowsers()
             .WithSummary("A job's status, progress and result")
             .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
-        jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess()
+        jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess().LimitedAsStream()
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
                              "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send. " +

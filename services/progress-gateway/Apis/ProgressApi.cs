@@ -21,7 +21,7 @@ public static class ProgressApi
     public static IEndpointRouteBuilder MapProgressApi(this IEndpointRouteBuilder app)
     {
         var progress = app.MapGroup("/progress");
-        progress.MapGet("/stream", Stream).RequireStreamAccess()
+        progress.MapGet("/stream", Stream).RequireStreamAccess().LimitedAsStream()
             .WithSummary("Every job's events (Server-Sent Events)")
             .WithDescription("Optionally only jobs in one status, or the listed job ids; never ends on a job's done. " + StreamAccess.Description)
             .ProducesEventStream().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);

@@ -8,8 +8,8 @@ namespace Vidline.ProgressGateway.Streaming;
 /// <summary>
 /// Opens the two kinds of stream: one job's, and many jobs' on one connection. What a stream holds in memory is
 /// bounded in bytes: its snapshots (<see cref="SseOptions.SnapshotMaxBytes"/>), its replay
-/// (<see cref="SseOptions.ReplayMaxBytes"/>: a client further behind starts afresh with a <c>status</c> snapshot
-/// instead), its turn to open (<see cref="StreamOpenings"/>) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
+/// (<see cref="SseOptions.ReplayMaxBytes"/>: a client further behind, or resuming from outside the stored history,
+/// starts afresh with a <c>status</c> snapshot instead), its turn to open (<see cref="StreamOpenings"/>) and its live buffer (<see cref="SseOptions.ClientBufferSize"/> events, shared with every other client).
 /// </summary>
 public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory history, JobQueries jobs, StreamOpenings openings,
     IOptions<SseOptions> options)
@@ -17,8 +17,6 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     public const string JobScope = "job";
     public const string AllScope = "all";
     private const int SnapshotLimit = 100;
-    private static readonly SseFrame ReplayTooLarge =
-        new(Comment: "too much to replay since Last-Event-ID; starting afresh from a status snapshot");
 
     /// <returns>The stream, 404 for an unknown job, or 204 (which tells EventSource to stop reconnecting)
     /// when the client already has the job's <c>done</c>.</returns>
@@ -34,10 +32,10 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
-                if (snapshot.DoneEventId is { } doneId && resumeFrom >= doneId) return TypedResults.NoContent();
-                if (!await history.ExceedsAsync(resumeFrom, opening.Filter, options.Value.ReplayMaxBytes, ct))
-                    return opening.Stream([], resumeFrom, endsRun: run);
-                prelude.Add(ReplayTooLarge);
+                var afresh = await ReasonToStartAfreshAsync(resumeFrom, opening.Filter, ct);
+                if (afresh is null && snapshot.DoneEventId is { } doneId && resumeFrom >= doneId) return TypedResults.NoContent();
+                if (afresh is null) return opening.Stream([], resumeFrom, endsRun: run);
+                prelude.Add(afresh.Value);
             }
 
             prelude.Add(new SseFrame(EventTypes.Status, Json(snapshot.Job), snapshot.SnapshotEventId));
@@ -55,9 +53,9 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             List<SseFrame> prelude = [];
             if (lastEventId is { } resumeFrom)
             {
-                if (!await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
+                if (await ReasonToStartAfreshAsync(resumeFrom, filter, ct) is not { } afresh)
                     return opening.Stream([], resumeFrom, endsRun: null);
-                prelude.Add(ReplayTooLarge);
+                prelude.Add(afresh);
             }
 
             var snapshots = new List<string>();
@@ -75,6 +73,24 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
             return opening.Stream(prelude, latestId, endsRun: null);
         }, ct);
+
+    /// <summary>
+    /// Whether a client resuming after <paramref name="resumeFrom"/> gets the exact replay (null) or starts afresh from
+    /// status snapshots, told why in a comment: an id newer than any stored was never issued (resuming from it would skip
+    /// every event up to it, <c>done</c> included); one older than the oldest stored has lost events to retention; and a
+    /// replay heavier than <see cref="SseOptions.ReplayMaxBytes"/> costs more than a snapshot.
+    /// </summary>
+    private async Task<SseFrame?> ReasonToStartAfreshAsync(long resumeFrom, EventFilter filter, CancellationToken ct)
+    {
+        var (oldest, newest) = await history.RetainedAsync(ct);
+        if (resumeFrom > newest)
+            return new SseFrame(Comment: "Last-Event-ID is newer than any event; starting afresh from a status snapshot");
+        if (resumeFrom < oldest - 1)
+            return new SseFrame(Comment: "Last-Event-ID is older than the retained history; starting afresh from a status snapshot");
+        if (await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
+            return new SseFrame(Comment: "too much to replay since Last-Event-ID; starting afresh from a status snapshot");
+        return null;
+    }
 
     /// <summary>
     /// Takes a turn to open (<see cref="StreamOpenings"/>) and subscribes before reading anything, so no event can

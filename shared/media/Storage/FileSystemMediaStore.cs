@@ -64,6 +64,13 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
 
     public bool Exists(string key) => File.Exists(PathFor(key));
 
+    public long? AvailableBytes()
+    {
+        Directory.CreateDirectory(_root);
+        // statvfs on the root: the free blocks an unprivileged writer may use, whichever volume the root is on.
+        return new DriveInfo(_root).AvailableFreeSpace;
+    }
+
     public Task MovePrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken) =>
         TransientIo.ExecuteAsync(_ => { MovePrefix(fromPrefix, toPrefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
 

@@ -14,6 +14,9 @@ public interface IMediaStore
 
     bool Exists(string key);
 
+    /// <summary>Bytes free for new objects (what the volume has for this process), or null when the store cannot tell.</summary>
+    long? AvailableBytes();
+
     /// <summary>
     /// Moves every object under <paramref name="fromPrefix"/> to <paramref name="toPrefix"/> in one atomic rename,
     /// replacing what is there: readers see the old set or the new one, never a mix or half.

@@ -7,6 +7,7 @@ using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -210,11 +211,31 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         public async Task<HttpResponseMessage> ResumeAsync()
         {
             Body.Resume();
-            var answer = await Answer;
-            var response = new HttpResponseMessage((HttpStatusCode)answer.Response.StatusCode) { Content = new StreamContent(answer.Response.Body) };
-            if (answer.Response.ContentType is { } type) response.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
-            return response;
+            return ResponseOf(await Answer);
         }
+    }
+
+    private static HttpResponseMessage ResponseOf(HttpContext answer)
+    {
+        var response = new HttpResponseMessage((HttpStatusCode)answer.Response.StatusCode) { Content = new StreamContent(answer.Response.Body) };
+        if (answer.Response.ContentType is { } type) response.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+        return response;
+    }
+
+    /// <summary>
+    /// Posts <paramref name="form"/> without Content-Length, as a chunked upload arrives (the test client would announce
+    /// the length): the body is handed to the app as is.
+    /// </summary>
+    private static async Task<HttpResponseMessage> PostUnsizedAsync(WebApplicationFactory<Program> api, MultipartFormDataContent form)
+    {
+        var body = new MemoryStream(await form.ReadAsByteArrayAsync());
+        return ResponseOf(await api.Server.SendAsync(http =>
+        {
+            http.Request.Method = "POST";
+            http.Request.Path = "/process";
+            http.Request.ContentType = form.Headers.ContentType!.ToString();
+            http.Request.Body = body;
+        }));
     }
 
     /// <summary>
@@ -271,6 +292,169 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         await AssertProblem(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
     }
 
+    [Fact]
+    public async Task An_upload_announced_larger_than_the_limit_is_refused_with_413_before_any_job_exists()
+    {
+        var clip = await ClipAsync();
+        await using var api = Api(host => host.UseSetting("Upload:MaxBytes", (new FileInfo(clip).Length / 2).ToString()));
+        using var form = new MultipartFormDataContent();
+        form.Add(VideoPart(clip), "video", "clip.mp4");
+
+        var response = await api.CreateClient().PostAsync("/process", form);
+
+        await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "larger than the limit");
+        Assert.False((await Json(response)).TryGetProperty("job_id", out _), "refused up front: no job was created");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+    }
+
+    [Fact]
+    public async Task An_upload_that_grows_past_the_limit_while_arriving_is_refused_with_413_and_its_job_fails()
+    {
+        var clip = await ClipAsync();
+        await using var api = Api(host => host.UseSetting("Upload:MaxBytes", (new FileInfo(clip).Length / 2).ToString()));
+        // No Content-Length (chunked): the limit is found only while the video arrives.
+        using var form = new MultipartFormDataContent { { new StringContent("too-large.mp4"), "key" } };
+        form.Add(VideoPart(clip), "video", "clip.mp4");
+
+        var response = await PostUnsizedAsync(api, form);
+
+        await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "larger than the limit");
+        var jobId = (await Json(response)).GetProperty("job_id").GetGuid();
+        var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed", api);
+        Assert.Contains("larger than the limit", job.ErrorMessage);
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads", jobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_storage_has_no_room_for_is_refused_with_507_up_front_or_when_the_disk_fills_and_leaves_no_file()
+    {
+        await using var volume = await SmallVolume.MountAsync(megabytes: 2);
+        await using var api = Api(host =>
+        {
+            host.UseSetting("Storage:Root", volume.Path);
+            host.UseSetting("Upload:StorageReserveBytes", "0");
+        });
+        var client = api.CreateClient();
+        var tooMuch = new byte[3 * 1024 * 1024];
+
+        // Announced: refused before a byte is stored, and before a job exists.
+        using (var announced = new MultipartFormDataContent { { new ByteArrayContent(tooMuch), "video", "big.mp4" } })
+        {
+            var response = await client.PostAsync("/process", announced);
+            await AssertProblem(response, HttpStatusCode.InsufficientStorage, "no room");
+            Assert.False((await Json(response)).TryGetProperty("job_id", out _));
+        }
+
+        // Unannounced: the disk fills while it is written (ENOSPC); the job fails with the reason and the partial file goes.
+        using var unannounced = new MultipartFormDataContent { { new ByteArrayContent(tooMuch), "video", "big.mp4" } };
+        var full = await PostUnsizedAsync(api, unannounced);
+
+        await AssertProblem(full, HttpStatusCode.InsufficientStorage, "no room");
+        var jobId = (await Json(full)).GetProperty("job_id").GetGuid();
+        var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed", api);
+        Assert.Contains("no room", job.ErrorMessage);
+        Assert.False(Directory.Exists(Path.Combine(volume.Path, "uploads", jobId.ToString("N"))));
+    }
+
+    [Fact]
+    public async Task An_upload_whose_client_stops_sending_is_answered_408_and_its_job_fails_with_the_reason()
+    {
+        // Real Kestrel, whose minimum body data rate ends a request that stalls (its grace shortened for the test).
+        await using var api = Api();
+        api.UseKestrel(k => k.Limits.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(2)));
+        api.StartServer();
+        var address = new Uri(api.ClientOptions.BaseAddress, "/process");
+        var boundary = "stalled-upload";
+        var key = $"stalled-{Guid.NewGuid():N}";
+        var start = $"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n{key}\r\n" +
+                    $"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; filename=\"clip.mp4\"\r\n" +
+                    "Content-Type: application/octet-stream\r\n\r\n" + new string('v', 200);
+
+        // The client announces a megabyte, sends the start of it, and then nothing more.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var connection = tcp.GetStream();
+        await connection.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /process HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n" +
+            $"Content-Length: {1024 * 1024}\r\n\r\n{start}"));
+        using var reader = new StreamReader(connection);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("HTTP/1.1 408 Request Timeout", statusLine);
+        Assert.Contains("application/problem+json", answer);
+        Assert.Contains("too slowly", answer);
+        var jobId = await JobIdOfKeyAsync(key);
+        Assert.Contains(jobId.ToString(), answer);
+        var job = await WaitForJobAsync(jobId, j => j.CurrentState == "Failed", api);
+        Assert.Contains("too slowly", job.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Job_creation_beyond_the_rate_limit_is_refused_with_429_and_Retry_After()
+    {
+        await using var api = Api(host => host.UseSetting("RateLimits:JobsPerMinute", "2"));
+        var client = api.CreateClient();
+        var clip = await ClipAsync();
+
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await UploadAsync(clip, client: client)).StatusCode);
+        var refused = await UploadAsync(clip, client: client);
+
+        await AssertProblem(refused, HttpStatusCode.TooManyRequests, "limit");
+        // Two a minute: the next one in at most 30 s.
+        Assert.InRange(refused.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task A_multipart_boundary_longer_than_70_characters_is_refused_with_400()
+    {
+        var boundary = new string('b', 5000);
+        var body = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nx\r\n--{boundary}--\r\n"));
+        body.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={boundary}");
+
+        await AssertProblem(await _client.PostAsync("/process", body), HttpStatusCode.BadRequest, "boundary may be at most 70 characters");
+    }
+
+    [Fact]
+    public async Task A_CORS_preflight_from_an_unlisted_origin_gets_no_allow_header()
+    {
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/process");
+        preflight.Headers.Add("Origin", "https://elsewhere.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+
+        var response = await _client.SendAsync(preflight);
+
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    /// <summary>A tmpfs of a few megabytes (the tests run as root), for a disk that really fills.</summary>
+    private sealed class SmallVolume : IAsyncDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("vidline-small-volume-").FullName;
+
+        public static async Task<SmallVolume> MountAsync(int megabytes)
+        {
+            var volume = new SmallVolume();
+            await RunAsync("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", volume.Path);
+            return volume;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await RunAsync("umount", Path);
+            Directory.Delete(Path);
+        }
+
+        private static async Task RunAsync(string file, params string[] arguments)
+        {
+            using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true })!;
+            var errors = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)}: {errors} (mounting a tmpfs needs root)");
+        }
+    }
+
     /// <summary>
     /// The API with the same saga and consumers as in production, on the in-memory transport; <paramref name="adapt"/>
     /// changes settings or services.
@@ -289,12 +473,12 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
             adapt?.Invoke(host);
         });
 
-    private async Task<HttpResponseMessage> UploadAsync(string path, string? key = null)
+    private async Task<HttpResponseMessage> UploadAsync(string path, string? key = null, HttpClient? client = null)
     {
         using var form = new MultipartFormDataContent();
         if (key is not null) form.Add(new StringContent(key), "key");
         form.Add(VideoPart(path), "video", Path.GetFileName(path));
-        return await _client.PostAsync("/process", form);
+        return await (client ?? _client).PostAsync("/process", form);
     }
 
     private static StreamContent VideoPart(string path)
