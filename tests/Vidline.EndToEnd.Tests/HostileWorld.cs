@@ -64,7 +64,30 @@ public sealed class HostileWorld : IAsyncLifetime
     public async Task DisposeAsync()
     {
         OtherTenant.Dispose();
+        if (Environment.GetEnvironmentVariable("HOSTILE_KEEP") is { } keep) HostCommand.RunAsync("cp", ["-r", Pipeline.StateDirectory + "/logs", Pipeline.StateDirectory + "/nginx", keep]).Wait(); // TEMP
         await Pipeline.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Until the gateway holds no stream: nginx notices a client gone from a quiet stream only at its next write (a
+    /// heartbeat), and until then the flood's connections still count against the edge, and would against the next case.
+    /// </summary>
+    public async Task WaitForStreamsClosedAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var stats = await Pipeline.Edge.GetFromJsonAsync<JsonElement>("/progress/stats");
+            if (stats.GetProperty("connected_clients").GetProperty("total").GetInt32() == 0) return;
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The edge's own error log, last lines: why nginx cut or refused a connection.</summary>
+    public string EdgeLog()
+    {
+        var log = Path.Combine(Pipeline.StateDirectory, "nginx", "logs", "error.log");
+        return File.Exists(log) ? string.Join("\n", File.ReadLines(log).TakeLast(15)) : "(no edge error log)";
     }
 
     /// <summary>A client that sends as the tenant of <paramref name="identity"/>.</summary>
@@ -114,6 +137,8 @@ public sealed class HostileWorld : IAsyncLifetime
         var findings = new List<string>();
         findings.AddRange(await SickServicesAsync());
         findings.AddRange(await UnfoundedAcceptancesAsync());
+        foreach (var finished in new[] { CompletedJob, ForeignJob })
+            if ((await FindJobAsync(finished))?.GetProperty("status").GetString() != "completed") findings.Add($"the finished job {finished} was changed");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         List<string> leftovers;
         while ((leftovers = await NewAsync(LeftoversAsync())).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(500);

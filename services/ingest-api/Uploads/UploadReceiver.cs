@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using MassTransit;
 using Microsoft.AspNetCore.WebUtilities;
@@ -29,6 +30,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
 {
     private const int FirstRun = 1; // an upload always starts a job's first run
     private const int MaxPriorityFieldBytes = 16;
+    private const int MaxBoundaryLength = 70;
     private readonly UploadOptions _options = options.Value;
 
     public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Guid jobId, string owner, CancellationToken requestAborted)
@@ -66,16 +68,16 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
                     await SaveVideoAsync(section.Body, jobId, request.ContentLength, cancellationToken);
                 }
                 else if (name == "key")
-                    key = ParseKey(await ReadFieldAsync(section, "key", _options.MaxKeyLength * 4, cancellationToken));
+                    key = key is null ? ParseKey(await ReadFieldAsync(section, "key", _options.MaxKeyLength * 4, cancellationToken)) : throw Repeated("key");
                 else if (name == "priority")
-                    priority = ParsePriority(await ReadFieldAsync(section, "priority", MaxPriorityFieldBytes, cancellationToken));
+                    priority = priority is null ? ParsePriority(await ReadFieldAsync(section, "priority", MaxPriorityFieldBytes, cancellationToken)) : throw Repeated("priority");
             }
             if (!submitted)
                 throw new UploadRejection(400, "Missing video", "The form needs a file field named 'video'.");
 
             key = string.IsNullOrEmpty(key) ? fileName! : key;
             var sourceKey = StorageKeys.Source(jobId);
-            var media = await ProbeAsync(store.PathFor(sourceKey), cancellationToken);
+            var media = await ProbeAsync(jobId, store.PathFor(sourceKey), cancellationToken);
             await new StageProgress(outbox, jobId, FirstRun, Stages.Uploading, TimeSpan.Zero, clock)
                 .ReportAsync(100, "upload complete", force: true, cancellationToken: cancellationToken);
             await HandOverAsync(new VideoUploaded(jobId, key, owner, priority ?? 0, submittedAt, sourceKey, media));
@@ -83,7 +85,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         }
         catch (Exception e)
         {
-            var rejection = e as UploadRejection ?? RejectionFor(e, jobId);
+            var rejection = e as UploadRejection ?? RejectionFor(e, jobId, submitted);
             if (e is not UploadRejection) logger.LogWarning(e, "Upload of job {JobId} failed", jobId);
             if (submitted)
             {
@@ -123,12 +125,10 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
     }
 
     /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
-    private UploadRejection RejectionFor(Exception e, Guid jobId) => e switch
+    private UploadRejection RejectionFor(Exception e, Guid jobId, bool submitted) => e switch
     {
-        // Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
-        // during its upload): the file being written went with it.
-        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => new(409, "Upload no longer wanted",
-            $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again."),
+        // Before the video part there is no upload folder to miss.
+        IOException when submitted && UploadRemoved(jobId) => TooLate(jobId),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         _ when IngestOutages.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
@@ -150,7 +150,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         IngestMetrics.UploadBytes.Add(await store.WriteAsync(StorageKeys.Source(jobId), body, reporter, cancellationToken));
     }
 
-    private async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)
+    private async Task<MediaInfo> ProbeAsync(Guid jobId, string path, CancellationToken cancellationToken)
     {
         try
         {
@@ -158,9 +158,19 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         }
         catch (UnusableMediaException e)
         {
-            throw new UploadRejection(422, "Unusable media", e.Reason);
+            // A file that vanished under ffprobe was removed with its ended job: that, not the media, is the reason.
+            throw UploadRemoved(jobId) ? TooLate(jobId) : new UploadRejection(422, "Unusable media", e.Reason);
         }
     }
+
+    /// <summary>
+    /// Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
+    /// during its upload): the file being written or probed went with it.
+    /// </summary>
+    private bool UploadRemoved(Guid jobId) => !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId)));
+
+    private static UploadRejection TooLate(Guid jobId) => new(409, "Upload no longer wanted",
+        $"Job {jobId} ended while its video was still arriving, and its files were removed: its upload came too late. Submit the video again.");
 
     private static string BoundaryOf(HttpRequest request)
     {
@@ -170,6 +180,9 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
             throw new UploadRejection(400, "Invalid upload", "The multipart boundary is missing.");
+        // RFC 2046 allows 70 characters; MultipartReader throws on a boundary longer than its buffer.
+        if (boundary.Length > MaxBoundaryLength)
+            throw new UploadRejection(400, "Invalid upload", $"The multipart boundary may be at most {MaxBoundaryLength} characters.");
         return boundary;
     }
 
@@ -215,8 +228,15 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         return name.Length == 0 ? "video" : name[..Math.Min(name.Length, _options.MaxKeyLength)];
     }
 
-    private static int ParsePriority(string value) =>
-        int.TryParse(value.Trim(), out var priority) && priority is >= 0 and <= Stages.MaxPriority
+    /// <summary>Digits only: int.TryParse alone would take "1\0" (it ignores trailing NULs) or "+1".</summary>
+    private static int ParsePriority(string value)
+    {
+        var text = value.Trim();
+        return text.Length > 0 && text.All(char.IsAsciiDigit) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var priority)
+               && priority <= Stages.MaxPriority
             ? priority
             : throw new UploadRejection(400, "Invalid priority", $"'priority' must be a whole number from 0 to {Stages.MaxPriority}.");
+    }
+
+    private static UploadRejection Repeated(string field) => new(400, $"Invalid {field}", $"Send at most one '{field}' field.");
 }
