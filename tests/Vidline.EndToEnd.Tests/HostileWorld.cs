@@ -64,7 +64,6 @@ public sealed class HostileWorld : IAsyncLifetime
     public async Task DisposeAsync()
     {
         OtherTenant.Dispose();
-        if (Environment.GetEnvironmentVariable("HOSTILE_KEEP") is { } keep) HostCommand.RunAsync("cp", ["-r", Pipeline.StateDirectory + "/logs", Pipeline.StateDirectory + "/nginx", keep]).Wait(); // TEMP
         await Pipeline.DisposeAsync();
     }
 
