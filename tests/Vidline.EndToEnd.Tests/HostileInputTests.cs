@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace Vidline.EndToEnd.Tests;
 
@@ -10,7 +11,7 @@ namespace Vidline.EndToEnd.Tests;
 /// (or a job that failed and says why), and after each one the services are healthy, no message went to an `_error`
 /// queue, no file is left for a job that has no use for it, and every 202 names a job that exists.
 /// </summary>
-public class HostileInputTests(HostileWorld world) : IClassFixture<HostileWorld>, IAsyncLifetime
+public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : IClassFixture<HostileWorld>, IAsyncLifetime
 {
     private const int Megabyte = 1 << 20;
     private static readonly string Huge = new('a', 64 * 1024);
@@ -201,6 +202,7 @@ public class HostileInputTests(HostileWorld world) : IClassFixture<HostileWorld>
         var hostile = Cases[name];
         var request = hostile.Request(world);
         var answer = await world.Client.SendAsync(request);
+        output.WriteLine($"answer: {answer}"); // the suite's results, case by case, for docs/security.md
 
         Assert.DoesNotContain(world.Secret, answer.Body);
         switch (hostile.Verdict)
