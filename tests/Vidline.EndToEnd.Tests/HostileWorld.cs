@@ -196,6 +196,15 @@ public sealed class HostileWorld : IAsyncLifetime
         return findings;
     }
 
+    private string Contents(string entry)
+    {
+        if (!Directory.Exists(entry)) return "a file";
+        var files = Directory.EnumerateFiles(entry, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Pipeline.StorageRoot, f)).ToList();
+        return files.Count == 0
+            ? $"empty folders: {string.Join(", ", Directory.EnumerateDirectories(entry, "*", SearchOption.AllDirectories).Select(d => Path.GetRelativePath(entry, d)).DefaultIfEmpty("none"))}"
+            : string.Join(", ", files);
+    }
+
     /// <summary>
     /// Files a job has no use for (JobFiles' rules): anything of a job that does not exist or was cancelled, the upload
     /// of a job that failed during it, the work folder of a completed job. A failed job keeps the rest, for its retry.
@@ -225,7 +234,7 @@ public sealed class HostileWorld : IAsyncLifetime
                     ("work", "completed", _) => "its job completed",
                     _ => null,
                 };
-                if (why is not null) yield return $"{top}/{name} is left behind: {why}";
+                if (why is not null) yield return $"{top}/{name} is left behind: {why} ({Contents(entry)})";
             }
         }
     }
