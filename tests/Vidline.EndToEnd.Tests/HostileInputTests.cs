@@ -257,7 +257,7 @@ public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : I
     public async Task An_sse_flood_from_one_client_gets_429_for_the_excess_while_others_are_served()
     {
         const int flood = 600; // the count: beyond one client's share of the edge and of a tenant's streams
-        using var flooder = await world.Pipeline.NewTenantClientAsync("hostile-flood");
+        var flooder = (await world.NewTenantAsync("hostile-flood")).Http;
         var opened = new List<HttpResponseMessage>();
         try
         {
@@ -280,8 +280,8 @@ public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : I
             }));
 
             var refusals = answers.OfType<Answer>().ToList();
-            var others = await world.Other.SendAsync(HostileRequest.Get("/jobs"));
-            var otherStream = await world.Other.SendAsync(Live("/progress/stream"));
+            var others = await world.Other.Client.SendAsync(HostileRequest.Get("/jobs"));
+            var otherStream = await world.Other.Client.SendAsync(Live("/progress/stream"));
 
             Assert.True(refusals.Count > 0, $"all {flood} streams of one client were let in");
             Assert.True(refusals.All(ProblemAnswer.IsTooMany), $"{refusals.Count} of {flood} streams were refused, not all with 429:\n" +
@@ -300,8 +300,7 @@ public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : I
     [Fact]
     public async Task Fifty_parallel_uploads_each_get_a_202_for_a_job_that_exists_or_a_429()
     {
-        using var tenant = await world.Pipeline.NewTenantClientAsync("hostile-parallel");
-        var client = world.ClientFor(tenant);
+        var client = (await world.NewTenantAsync("hostile-parallel")).Client;
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
             client.SendAsync(HostileRequest.Upload(HostileForm.Of(FormPart.Field("key", $"parallel-{i}"), FormPart.Video(world.Clip))))));

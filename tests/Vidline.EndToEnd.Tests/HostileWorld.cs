@@ -16,13 +16,14 @@ public sealed class HostileWorld : IAsyncLifetime
     // Harm already reported by an earlier case is not reported again: each finding belongs to the case that caused it.
     private readonly HashSet<string> _reported = [];
     private readonly Dictionary<string, int> _deadLetters = [];
+    // Every tenant a case made lives as long as the world: its jobs are looked up (and its files judged) after the case.
+    private readonly List<Tenant> _tenants = [];
 
     public Pipeline Pipeline { get; } = new();
     public HostileClient Client { get; private set; } = null!;
 
     /// <summary>Another tenant, with a finished job of its own (<see cref="ForeignJob"/>).</summary>
-    public HttpClient OtherTenant { get; private set; } = null!;
-    public HostileClient Other { get; private set; } = null!;
+    public Tenant Other { get; private set; } = null!;
 
     public byte[] Clip { get; private set; } = null!;
     public byte[] Image { get; private set; } = null!;
@@ -42,9 +43,8 @@ public sealed class HostileWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Pipeline.InitializeAsync();
-        Client = ClientFor(Pipeline.Edge);
-        OtherTenant = await Pipeline.NewTenantClientAsync("hostile-other");
-        Other = ClientFor(OtherTenant);
+        Client = new HostileClient(Pipeline.EdgePort, Pipeline.Edge, _accepted);
+        Other = await NewTenantAsync("hostile-other");
         var clips = Pipeline.Clips;
         Clip = await File.ReadAllBytesAsync(await clips.ClipAsync("hostile", 320, 180, 1));
         Image = await File.ReadAllBytesAsync(await clips.StillImageAsync("hostile-image"));
@@ -54,7 +54,7 @@ public sealed class HostileWorld : IAsyncLifetime
         await File.WriteAllTextAsync(SecretPath, Secret);
 
         CompletedJob = await SubmitAsync(Client, "hostile-finished");
-        ForeignJob = await SubmitAsync(Other, "hostile-foreign");
+        ForeignJob = await SubmitAsync(Other.Client, "hostile-foreign");
         var finished = await WaitForFinalAsync(CompletedJob);
         Assert.Equal("completed", finished.GetProperty("status").GetString());
         CompletedPlaylist = finished.GetProperty("result").GetProperty("hls_manifest_url").GetString()!;
@@ -63,7 +63,7 @@ public sealed class HostileWorld : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        OtherTenant.Dispose();
+        foreach (var tenant in _tenants) tenant.Http.Dispose();
         await Pipeline.DisposeAsync();
     }
 
@@ -89,8 +89,14 @@ public sealed class HostileWorld : IAsyncLifetime
         return File.Exists(log) ? string.Join("\n", File.ReadLines(log).TakeLast(15)) : "(no edge error log)";
     }
 
-    /// <summary>A client that sends as the tenant of <paramref name="identity"/>.</summary>
-    public HostileClient ClientFor(HttpClient identity) => new(Pipeline.EdgePort, identity, _accepted);
+    /// <summary>A new tenant with its own key, as an HttpClient and as a hostile client.</summary>
+    public async Task<Tenant> NewTenantAsync(string name)
+    {
+        var http = await Pipeline.NewTenantClientAsync(name);
+        var tenant = new Tenant(http, new HostileClient(Pipeline.EdgePort, http, _accepted));
+        _tenants.Add(tenant);
+        return tenant;
+    }
 
     /// <summary>Uploads the small clip and waits for its 202.</summary>
     public async Task<Guid> SubmitAsync(HostileClient client, string key)
@@ -105,7 +111,7 @@ public sealed class HostileWorld : IAsyncLifetime
     /// <summary>The job as whichever tenant owns it sees it, or null when no tenant has it.</summary>
     public async Task<JsonElement?> FindJobAsync(Guid jobId)
     {
-        foreach (var tenant in new[] { Pipeline.Edge, OtherTenant })
+        foreach (var tenant in _tenants.Select(t => t.Http).Prepend(Pipeline.Edge))
         {
             var response = await tenant.GetAsync($"/jobs/{jobId}");
             if (response.StatusCode == HttpStatusCode.OK) return await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -239,3 +245,6 @@ public sealed class HostileWorld : IAsyncLifetime
         }
     }
 }
+
+/// <summary>A tenant of the suite: its HttpClient (streams, JSON) and a hostile client sending with its key.</summary>
+public sealed record Tenant(HttpClient Http, HostileClient Client);
