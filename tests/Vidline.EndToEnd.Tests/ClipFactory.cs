@@ -23,6 +23,10 @@ public sealed class ClipFactory(string directory)
     public Task<string> AudioOnlyAsync(string name) =>
         MakeAsync(name, ["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:a", "aac"]);
 
+    /// <summary>One PNG still: an image, not a video.</summary>
+    public Task<string> StillImageAsync(string name) =>
+        MakeAsync(name, ".png", ["-f", "lavfi", "-i", "testsrc2=size=320x180", "-frames:v", "1"]);
+
     /// <summary>The first half of a clip whose index sits at the end: ffprobe finds no moov atom.</summary>
     public async Task<string> TruncatedAsync(string name)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using MassTransit;
 using Microsoft.AspNetCore.Http.Features;
@@ -73,9 +74,9 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
                     await SaveVideoAsync(section.Body, jobId, request.ContentLength, cancellationToken);
                 }
                 else if (name == "key")
-                    key = ParseKey(await ReadFieldAsync(section, "key", _options.MaxKeyLength * 4, cancellationToken));
+                    key = key is null ? ParseKey(await ReadFieldAsync(section, "key", _options.MaxKeyLength * 4, cancellationToken)) : throw Repeated("key");
                 else if (name == "priority")
-                    priority = ParsePriority(await ReadFieldAsync(section, "priority", MaxPriorityFieldBytes, cancellationToken));
+                    priority = priority is null ? ParsePriority(await ReadFieldAsync(section, "priority", MaxPriorityFieldBytes, cancellationToken)) : throw Repeated("priority");
             }
             if (!submitted)
                 throw new UploadRejection(400, "Missing video", "The form needs a file field named 'video'.");
@@ -90,7 +91,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         }
         catch (Exception e)
         {
-            var rejection = e as UploadRejection ?? RejectionFor(e, jobId);
+            var rejection = e as UploadRejection ?? RejectionFor(e, jobId, submitted);
             if (e is not UploadRejection) logger.LogWarning(e, "Upload of job {JobId} failed", jobId);
             if (submitted)
             {
@@ -144,7 +145,7 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         "Storage has no room for this upload right now. Try again later.");
 
     /// <summary>What the client (and the failed job) is told when the upload broke for a reason of its own.</summary>
-    private UploadRejection RejectionFor(Exception e, Guid jobId) => e switch
+    private UploadRejection RejectionFor(Exception e, Guid jobId, bool submitted) => e switch
     {
         _ when StorageFull.Is(e) => StorageFullRejection(),
         // The server gave up on the client: it sent too slowly (408), say.
@@ -152,9 +153,8 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             bad.StatusCode == StatusCodes.Status408RequestTimeout
                 ? "The client sent the upload too slowly (or paused too long), so it was abandoned. Send the video again."
                 : "The upload was not a well-formed HTTP request body."),
-        // Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
-        // during its upload): the file being written went with it.
-        IOException when !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId))) => EndedMeanwhile(jobId),
+        // The file being written went with its ended job. Before the video part there is no upload folder to miss.
+        IOException when submitted && UploadRemoved(jobId) => EndedMeanwhile(jobId),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
             new(503, "Service stopping", "ingest-api stopped while the upload was arriving. Send the video again."),
         _ when IngestOutages.ReasonFor(e) is { } reason => new(503, "Service unavailable", reason),
@@ -186,8 +186,9 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         {
             return await probe.ProbeAsync(store.PathFor(sourceKey), cancellationToken);
         }
-        // The file was stored a moment ago: gone now, it went with its job, which ended meanwhile (JobFiles).
-        catch (UnusableMediaException) when (!store.Exists(sourceKey))
+        // The file was stored a moment ago: gone now under ffprobe, it went with its job, which ended meanwhile.
+        // That, not the media, is the reason.
+        catch (UnusableMediaException) when (!store.Exists(sourceKey) || UploadRemoved(jobId))
         {
             throw EndedMeanwhile(jobId);
         }
@@ -196,6 +197,12 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
             throw new UploadRejection(422, "Unusable media", e.Reason);
         }
     }
+
+    /// <summary>
+    /// Only JobFiles removes a job's upload folder, and only once the job has ended (cancelled, expired, or failed
+    /// during its upload): the file being written or probed went with it.
+    /// </summary>
+    private bool UploadRemoved(Guid jobId) => !Directory.Exists(store.PathFor(StorageKeys.Uploads(jobId)));
 
     private static string BoundaryOf(HttpRequest request)
     {
@@ -253,8 +260,15 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         return name.Length == 0 ? "video" : name[..Math.Min(name.Length, _options.MaxKeyLength)];
     }
 
-    private static int ParsePriority(string value) =>
-        int.TryParse(value.Trim(), out var priority) && priority is >= 0 and <= Stages.MaxPriority
+    /// <summary>Digits only: int.TryParse alone would take "1\0" (it ignores trailing NULs) or "+1".</summary>
+    private static int ParsePriority(string value)
+    {
+        var text = value.Trim();
+        return text.Length > 0 && text.All(char.IsAsciiDigit) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var priority)
+               && priority <= Stages.MaxPriority
             ? priority
             : throw new UploadRejection(400, "Invalid priority", $"'priority' must be a whole number from 0 to {Stages.MaxPriority}.");
+    }
+
+    private static UploadRejection Repeated(string field) => new(400, $"Invalid {field}", $"Send at most one '{field}' field.");
 }

@@ -132,6 +132,8 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
     [InlineData("high")]
     [InlineData("10")]
     [InlineData("-1")]
+    [InlineData("1\0")] // int.TryParse ignores trailing NULs
+    [InlineData("+1")]
     public async Task A_priority_that_is_not_0_to_9_is_refused_with_400(string priority)
     {
         using var form = new MultipartFormDataContent { { new StringContent(priority), "priority" } };
@@ -283,6 +285,37 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
 
         await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "did not answer in time");
         Assert.True(response.Headers.RetryAfter is not null);
+    }
+
+    [Theory]
+    [InlineData("key", "clip.mp4")]
+    [InlineData("priority", "1")]
+    public async Task A_repeated_field_is_refused_with_400_before_the_video_is_stored(string field, string value)
+    {
+        using var form = new MultipartFormDataContent { { new StringContent(value), field }, { new StringContent(value), field } };
+        form.Add(VideoPart(await ClipAsync()), "video", "clip.mp4");
+
+        await AssertProblem(await _client.PostAsync("/process", form), HttpStatusCode.BadRequest, $"at most one '{field}'");
+        Assert.False(Directory.Exists(Path.Combine(_storage, "uploads")));
+    }
+
+    [Fact]
+    public async Task A_boundary_longer_than_70_characters_is_refused_with_400_not_500()
+    {
+        var boundary = new string('b', 5000);
+        var body = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\n\r\n--{boundary}--\r\n"));
+        body.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={boundary}");
+
+        await AssertProblem(await _client.PostAsync("/process", body), HttpStatusCode.BadRequest, "at most 70 characters");
+    }
+
+    [Fact]
+    public async Task A_body_that_ends_before_its_video_is_refused_with_400_not_as_too_late()
+    {
+        var body = new ByteArrayContent("--b\r\nContent-Disposition: form-da"u8.ToArray());
+        body.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+
+        await AssertProblem(await _client.PostAsync("/process", body), HttpStatusCode.BadRequest, "The upload");
     }
 
     [Fact]
