@@ -50,7 +50,7 @@ public static class RefusalReasons
 }
 
 /// <summary>The stall sweep saw no heartbeat for <c>Attempt</c> for too long.</summary>
-public record StageStalled(Guid JobId, string Stage, int Attempt) : IJobMessage;
+public record StageStalled(Guid JobId, string Stage, int Attempt, DateTimeOffset? SilentSince = null) : IJobMessage;
 
 /// <summary>A stage node is alive and working on <c>Attempt</c>: the saga's only signal of liveness.</summary>
 public record StageHeartbeat(Guid JobId, string Stage, int Attempt, DateTimeOffset Timestamp, string? Node = null) : IJobMessage;

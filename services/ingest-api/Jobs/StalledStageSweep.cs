@@ -23,7 +23,7 @@ public sealed class StalledStageSweep(VideoJobTable jobs, VideoJobStateMachine m
         foreach (var job in silent)
         {
             logger.LogWarning("Job {JobId}: {Stage} attempt {Attempt} silent since {LastSeenAt}", job.CorrelationId, job.Stage, job.Attempt, job.LastSeenAt);
-            await bus.Publish(new StageStalled(job.CorrelationId, job.Stage, job.Attempt), cancellationToken);
+            await bus.Publish(new StageStalled(job.CorrelationId, job.Stage, job.Attempt, job.LastSeenAt), cancellationToken);
         }
         return silent.Count;
     }

@@ -78,7 +78,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 
         During(StateOf(Stages.Uploading),
             // Nobody can send an upload again: a silent one fails the job.
-            When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
+            When(StageStalled, IsStillSilent)
                 .Then(x => x.Saga.Fail("The upload stopped before it completed.", clock))
                 .TransitionTo(Failed)
                 .PublishStatus(JobStatuses.Failed, clock));
@@ -122,7 +122,7 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
                         .TransitionTo(Failed)
                         .PublishStatus(JobStatuses.Failed, clock),
                     again => again.RestartStage(dispatch)),
-            When(StageStalled, x => x.Message.Attempt == x.Saga.Attempt)
+            When(StageStalled, IsStillSilent)
                 .IfElse(x => x.Saga.StageAttempts >= policy.MaxAttempts,
                     giveUp => giveUp
                         .Then(x => x.Saga.Fail(x.Saga.AttemptStarted
@@ -208,6 +208,14 @@ public class VideoJobStateMachine : MassTransitStateMachine<VideoJobState>
 
     private static bool IsCurrentAttempt<T>(BehaviorContext<VideoJobState, T> x) where T : class, IStageCompleted =>
         x.Message.Attempt == x.Saga.Attempt;
+
+    /// <summary>
+    /// The stall is about the current attempt, and nothing was heard from it since the sweep looked: a heartbeat
+    /// handled between the sweep's read and this message makes the stall stale (busy machines hit that window).
+    /// </summary>
+    private static bool IsStillSilent(BehaviorContext<VideoJobState, StageStalled> x) =>
+        x.Message.Attempt == x.Saga.Attempt &&
+        (x.Message.SilentSince is not { } since || x.Saga.LastSeenAt - since < TimeSpan.FromMilliseconds(1));
 
     private static bool IsOwner<T>(BehaviorContext<VideoJobState, T> x) where T : class, IJobRequest =>
         x.Saga.IsOwnedBy(x.Message.RequestedBy);
