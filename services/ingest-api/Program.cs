@@ -2,6 +2,7 @@ using Vidline.IngestApi;
 using Vidline.IngestApi.Apis;
 using Vidline.Media;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 using Vidline.StageWorker;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 // Configuration
 builder.AddServiceDefaults("ingest-api");
 builder.AddVidlineDatabase();
+builder.AddTenantAuthentication();
 builder.AddVidlineMedia();
 builder.AddIngest();
 builder.Services.AddOpenApi(); // /openapi/v1.json; the gateway merges it into the edge's /openapi.json
@@ -22,8 +24,9 @@ await StageQueueTopology.DeclareAsync(app.Configuration);
 
 // Endpoints
 app.MapDefaultEndpoints();
+app.UseTenantAuthentication();
 app.MapIngestApi();
-app.MapOpenApi();
+app.MapOpenApi().AllowAnonymous();
 app.Run();
 
 public partial class Program;
