@@ -4,10 +4,12 @@ using Vidline.ProgressGateway.Apis;
 using Vidline.ProgressGateway.Consumers;
 using Vidline.ProgressGateway.Operations;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
+builder.AddTenantAuthentication();
 builder.AddProgressGateway();
 builder.AddGatewayOperations();
 
@@ -27,6 +29,9 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+// The page and its files are public; everything after this needs a tenant unless its endpoint says otherwise.
+app.UseWebPageForBrowsers();
+app.UseTenantAuthentication();
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStagesApi();

@@ -23,13 +23,13 @@ public static class GatewayOperations
     public static IEndpointRouteBuilder MapGatewayOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/system", async (SystemHealth health, CancellationToken ct) => TypedResults.Ok(await health.CheckAsync(ct)))
-            .ExcludeFromDescription();
+            .ExcludeFromDescription().AllowAnonymous();
         app.MapGet("/health/system/ready", async (SystemHealth health, CancellationToken ct) =>
         {
             var reply = await health.CheckAsync(ct);
             return Results.Json(reply, Vidline.ServiceDefaults.ServiceDefaults.ApiJson,
                 statusCode: reply.Status == Vidline.ServiceDefaults.HealthEndpoints.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().AllowAnonymous();
         return app.MapPublicApiDocument();
     }
 }
