@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.IngestApi.Tests.Persistence;
 
@@ -29,6 +30,9 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
 
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>A new API key of <paramref name="tenant"/>, stored as keys.sh stores one.</summary>
+    public Task<string> KeyForAsync(string tenant) => new ApiKeys(DataSource).CreateAsync(tenant);
 
     public async Task InitializeAsync()
     {
