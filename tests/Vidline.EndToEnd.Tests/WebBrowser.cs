@@ -14,11 +14,14 @@ public sealed class WebBrowser : IAsyncDisposable
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
-    private WebBrowser(IPlaywright playwright, IBrowser browser, string repoRoot)
+    private readonly string? _apiKey;
+
+    private WebBrowser(IPlaywright playwright, IBrowser browser, string repoRoot, string? apiKey)
     {
         _playwright = playwright;
         _browser = browser;
         RepoRoot = repoRoot;
+        _apiKey = apiKey;
     }
 
     public string RepoRoot { get; }
@@ -26,7 +29,8 @@ public sealed class WebBrowser : IAsyncDisposable
     /// <summary>Screenshots land here, one per step, as test artifacts.</summary>
     public string ArtifactDirectory => Path.Combine(RepoRoot, "TestResults", "web");
 
-    public static async Task<WebBrowser> LaunchAsync(string repoRoot)
+    /// <param name="apiKey">Sent as <c>Authorization: Bearer</c> on every request of its pages (until the page asks for the key itself).</param>
+    public static async Task<WebBrowser> LaunchAsync(string repoRoot, string? apiKey = null)
     {
         await BuildPageAsync(repoRoot);
         var playwright = await Playwright.CreateAsync();
@@ -38,12 +42,16 @@ public sealed class WebBrowser : IAsyncDisposable
             // without a click (a test has no user gesture to give).
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
         });
-        return new WebBrowser(playwright, browser, repoRoot);
+        return new WebBrowser(playwright, browser, repoRoot, apiKey);
     }
 
     public async Task<WatchedPage> NewPageAsync(int width = 1280, int height = 900)
     {
-        var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var context = await _browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = width, Height = height },
+            ExtraHTTPHeaders = _apiKey is null ? null : new Dictionary<string, string> { ["Authorization"] = $"Bearer {_apiKey}" },
+        });
         return new WatchedPage(await context.NewPageAsync(), this);
     }
 

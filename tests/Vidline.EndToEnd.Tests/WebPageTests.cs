@@ -16,7 +16,7 @@ public class WebPageTests(Pipeline pipeline) : IClassFixture<Pipeline>, IAsyncLi
 
     private string Url(string path) => $"http://127.0.0.1:{pipeline.EdgePort}{path}";
 
-    public async Task InitializeAsync() => _browser = await WebBrowser.LaunchAsync(pipeline.RepoRoot);
+    public async Task InitializeAsync() => _browser = await WebBrowser.LaunchAsync(pipeline.RepoRoot, pipeline.ApiKey);
 
     public async Task DisposeAsync() => await _browser.DisposeAsync();
 
