@@ -32,7 +32,7 @@ public static class SseRun
             ConnectTimeout = TimeSpan.FromSeconds(15),
             AutomaticDecompression = DecompressionMethods.None,
         };
-        using var http = new HttpClient(handler) { BaseAddress = gateway.Http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var http = gateway.NewClient(handler, Timeout.InfiniteTimeSpan);
         using var stop = new CancellationTokenSource();
         // Only events published from here on count (the replay on connect carries the seed events).
         var measureFrom = Stopwatch.GetTimestamp();

@@ -38,6 +38,7 @@ app.MapStagesApi();
 app.MapGatewayOperations();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
+await ApiKeys.MigrateAsync(app.Services);
 app.Run();
 
 public partial class Program;

@@ -23,7 +23,7 @@ public sealed class IdempotencyKeys(NpgsqlDataSource dataSource)
         """);
 
     /// <summary>Keys claimed before fingerprints existed have none and match any request.</summary>
-    public static readonly Migration FingerprintMigration = new("0005_idempotency_fingerprints",
+    public static readonly Migration FingerprintMigration = new("0004_idempotency_fingerprints",
         "ALTER TABLE idempotency_keys ADD COLUMN fingerprint bytea");
 
     /// <summary>The job holding a key, and whether the request that claimed it is the same as this one.</summary>

@@ -4,12 +4,16 @@ using Npgsql;
 namespace Vidline.ServiceDefaults.Tenancy;
 
 /// <summary>
-/// The <c>api_keys</c> table: which tenant each key hash belongs to. ingest-api's migrations create it (it starts
-/// first); the gateway only reads it. scripts/keys.sh creates, lists and revokes keys in it with psql.
+/// The <c>api_keys</c> table: which tenant each key hash belongs to. Its schema belongs to tenancy, not to one service:
+/// every service that authenticates migrates it at start (<see cref="MigrateAsync"/>; applied once, by whichever
+/// comes first), so a gateway started alone (tests, bench) has it too. The services only read it; scripts/keys.sh
+/// creates, lists and revokes keys with psql.
 /// </summary>
 public sealed partial class ApiKeys(NpgsqlDataSource dataSource)
 {
-    public static readonly Migration Migration = new("0004_api_keys", """
+    public const string MigrationOwner = "tenancy";
+
+    public static readonly Migration Migration = new("0001_api_keys", """
         CREATE TABLE api_keys (
             id          bigserial PRIMARY KEY,
             tenant      text NOT NULL,
@@ -20,6 +24,9 @@ public sealed partial class ApiKeys(NpgsqlDataSource dataSource)
         );
         CREATE INDEX api_keys_tenant_idx ON api_keys (tenant);
         """);
+
+    public static Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) =>
+        Database.MigrateAsync(services, MigrationOwner, [Migration], ct);
 
     /// <summary>A tenant's name as keys.sh accepts it: it appears in URLs of nothing, but in logs and the jobs table.</summary>
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]

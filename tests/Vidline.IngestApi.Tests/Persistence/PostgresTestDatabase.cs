@@ -40,7 +40,7 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
             .AddSingleton(DataSource)
             .AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance)
             .BuildServiceProvider();
-        await Database.MigrateAsync(services, "ingest-api", Vidline.IngestApi.IngestDatabase.Migrations);
+        await Vidline.IngestApi.IngestDatabase.MigrateAsync(services);
     }
 
     public async Task DisposeAsync()
