@@ -13,7 +13,7 @@ builder.AddVidlineDatabase();
 builder.AddTenantAuthentication();
 builder.AddVidlineMedia();
 builder.AddIngest();
-builder.Services.AddOpenApi(); // /openapi/v1.json; the gateway merges it into the edge's /openapi.json
+builder.Services.AddOpenApi(o => o.DescribeApiKeys()); // /openapi/v1.json; the gateway merges it into the edge's /openapi.json
 
 // MassTransit: the VideoJob saga, persisted in PostgreSQL, and the owner of every job's files
 builder.AddVidlineBus(x => x.AddIngestMessaging());

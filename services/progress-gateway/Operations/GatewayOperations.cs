@@ -1,3 +1,5 @@
+using Vidline.ServiceDefaults.Tenancy;
+
 namespace Vidline.ProgressGateway.Operations;
 
 /// <summary>What the gateway serves for operators and API clients besides the API itself.</summary>
@@ -9,7 +11,7 @@ public static class GatewayOperations
         builder.Services.AddHttpClient(nameof(SystemHealth));
         builder.Services.AddSingleton<SystemHealth>();
         builder.Services.AddSingleton<WorkingNodes>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.DescribeApiKeys());
         builder.Services.AddHttpClient(nameof(PublicApiDocument));
         builder.Services.AddSingleton<PublicApiDocument>();
         return builder;
