@@ -2,7 +2,7 @@
 # State (databases, broker, logs, storage) lives in $(VIDLINE_STATE), default .run/ (git-ignored).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run run-detached up stop status errors requeue test bench clean clean-state
+.PHONY: help run run-detached up stop status errors requeue key keys revoke-key test bench clean clean-state
 
 help:
 	@echo "make run           start everything and follow the logs (Ctrl-C stops what it started)"
@@ -12,6 +12,9 @@ help:
 	@echo "make status        what is running"
 	@echo "make errors        every _error queue holding messages, with the first one's reason"
 	@echo "make requeue QUEUE=video-job_error   move a _error queue's messages back to their queue (docs/reliability.md)"
+	@echo "make key TENANT=acme           a new API key for tenant acme, printed once (only its hash is stored)"
+	@echo "make keys          every API key: tenant, prefix, created, revoked"
+	@echo "make revoke-key KEY=vl_abcdefg  revoke the key with that prefix (as make keys lists it)"
 	@echo "make test          start RabbitMQ + PostgreSQL if needed, dotnet test"
 	@echo "make bench         run bench/run.sh"
 	@echo "make clean         dotnet clean, test results; make clean-state also wipes .run/"
@@ -33,6 +36,15 @@ errors:
 
 requeue:
 	@bash scripts/queues.sh requeue "$(QUEUE)"
+
+key:
+	@bash scripts/keys.sh create "$(TENANT)"
+
+keys:
+	@bash scripts/keys.sh list
+
+revoke-key:
+	@bash scripts/keys.sh revoke "$(KEY)"
 
 test:
 	@bash scripts/stack.sh test

@@ -54,6 +54,8 @@ calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 psql_db() { PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtAX -d "$1" "${@:2}"; }
+# api_key DATABASE: a new API key of tenant "bench" in that database (the services have migrated it), by scripts/keys.sh.
+api_key() { VIDLINE_STATE="$STATE" PG_DATABASE="$1" bash "$REPO_ROOT/scripts/keys.sh" create bench 2>/dev/null | tail -n1; }
 rabbit_api() { curl -fsS -u guest:guest -H 'content-type: application/json' "$@"; }
 
 # ---------------------------------------------------------------------------------------- isolation and cleanup
@@ -158,12 +160,12 @@ STAGES=(uploading transcoding validation packaging storage)
 pipeline_job() {
     local t0 t1 body job status
     t0=$(now)
-    body=$(curl -fsS -F "video=@$CLIP;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
+    body=$(curl -fsS -H "$PIPE_AUTH" -F "video=@$CLIP;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
     job=$(jq -r .job_id <<<"$body")
-    curl -fsSN --max-time 900 "http://127.0.0.1:$EDGE/jobs/$job/stream" | grep -q -m1 '^event: done' ||
+    curl -fsSN -H "$PIPE_AUTH" --max-time 900 "http://127.0.0.1:$EDGE/jobs/$job/stream" | grep -q -m1 '^event: done' ||
         die "pipeline job $job: no done within 900 s (logs: $STATE/logs)"
     t1=$(now)
-    status=$(curl -fsS "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status)
+    status=$(curl -fsS -H "$PIPE_AUTH" "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status)
     [[ $status == completed ]] || die "pipeline job $job $status (logs: $STATE/logs)"
     psql_db "$PIPE_DB" -F ' ' -c "
         SELECT CASE WHEN type = 'done' THEN 'done' ELSE stage END, extract(epoch FROM min(created_at))
@@ -201,6 +203,7 @@ part_a() {
         done < <(manifest --where "phase=$phase" name project assembly)
         for name in $(manifest --where "phase=$phase" name); do wait_healthy "$name" "${port[$name]}"; done
     done
+    PIPE_AUTH="Authorization: Bearer $(api_key "$PIPE_DB")"
     env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$EDGE" "${ports[@]}" \
         bash "$REPO_ROOT/scripts/infra.sh" edge-up >/dev/null 2>&1
     EDGE_UP=1
@@ -270,6 +273,7 @@ start_gateway() {
     RateLimits__StreamsPerTenant=1000000 start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
     wait_healthy gateway-under-load "$GW_PORT"
     GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
+    GW_KEY=$(api_key "$GW_DB")
     GATEWAY_STARTED=1
 }
 
@@ -283,7 +287,7 @@ stop_gateway() {
 loadgen() { # MODE OUTPUT-NAME ARGS...
     local mode=$1 name=$2
     shift 2
-    "${LOADGEN[@]}" "$mode" --gateway "http://127.0.0.1:$GW_PORT" --gateway-pid "$GW_PID" --vhost "$GW_VHOST" \
+    VIDLINE_API_KEY="$GW_KEY" "${LOADGEN[@]}" "$mode" --gateway "http://127.0.0.1:$GW_PORT" --gateway-pid "$GW_PID" --vhost "$GW_VHOST" --tenant bench \
         --amqp-port "$AMQP_PORT" "$@" >"$OUT/$name.json" 2> >(tee "$OUT/$name.log" >&2)
 }
 

@@ -12,6 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA="$REPO_ROOT/scripts/infra.sh"
 SERVICES="$REPO_ROOT/scripts/services.sh"
 WEB="$REPO_ROOT/scripts/web.sh"
+KEYS="$REPO_ROOT/scripts/keys.sh"
 
 # Which of rabbitmq/postgres are not up yet (so this run owns them and may stop them afterwards).
 STARTED=()
@@ -28,10 +29,15 @@ infra_down_started() {
     for c in "${STARTED[@]}"; do bash "$INFRA" down "$c" || true; done
 }
 
+# The development key (tenant "dev"), created once into $VIDLINE_STATE/api-key, and how to use it.
 banner() {
+    local key
+    key=$(bash "$KEYS" dev-key)
     cat <<EOF
 
-Vidline is up: web page http://localhost:$EDGE_PORT/  RabbitMQ UI http://localhost:$RABBIT_UI_PORT (guest/guest)  API: curl -F video=@clip.mp4 -F key=clip.mp4 http://localhost:$EDGE_PORT/process
+Vidline is up: web page http://localhost:$EDGE_PORT/  RabbitMQ UI http://localhost:$RABBIT_UI_PORT (guest/guest)
+API key of tenant dev (also in $VIDLINE_STATE/api-key; more: make key TENANT=name): $key
+API: curl -H "Authorization: Bearer \$(cat $VIDLINE_STATE/api-key)" -F video=@clip.mp4 -F key=clip.mp4 http://localhost:$EDGE_PORT/process
 Health: http://localhost:$EDGE_PORT/health  Prometheus metrics (scrape config: docs/operations.md):
 $(bash "$SERVICES" metrics)
 

@@ -22,7 +22,7 @@ public static class PollRun
         var jobs = await gateway.CreateJobsAsync(publisher, jobCount);
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, AutomaticDecompression = DecompressionMethods.None };
-        using var http = new HttpClient(handler) { BaseAddress = gateway.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = gateway.NewClient(handler, TimeSpan.FromSeconds(30));
         using var stop = new CancellationTokenSource();
         var measureFrom = Stopwatch.GetTimestamp();
         var latencies = new Latencies((int)Math.Min(50_000_000, rate * seconds * clients / jobCount * 1.2 + 1000));

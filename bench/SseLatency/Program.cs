@@ -5,6 +5,8 @@
 //   poll    N clients polling GET /jobs/{id} once a second, same publishing: publish → first poll that shows it
 //   ingest  publish COUNT ProgressReported as fast as possible: time until all are rows in progress_events
 //   insert  baseline for ingest: single-row INSERTs from this process into a scratch table
+// The gateway is called with the API key in VIDLINE_API_KEY, of the tenant --tenant names (default bench): the jobs
+// it creates belong to that tenant, so its streams show them.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vidline.Bench;

@@ -36,7 +36,7 @@ public static class SseRun
             AutomaticDecompression = DecompressionMethods.None,
         };
         var streams = new Uri(options.Text("streams", gateway.Http.BaseAddress!.ToString()));
-        using var http = new HttpClient(handler) { BaseAddress = streams, Timeout = Timeout.InfiniteTimeSpan };
+        using var http = gateway.NewClient(handler, Timeout.InfiniteTimeSpan, streams);
         using var stop = new CancellationTokenSource();
         // Only events published from here on count (the replay on connect carries the seed events).
         var measureFrom = Stopwatch.GetTimestamp();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MassTransit;
@@ -26,6 +27,14 @@ public sealed class Publisher : IAsyncDisposable
             }));
         await bus.StartAsync();
         return new Publisher(bus);
+    }
+
+    /// <summary>The job as the saga announces it, owned by <paramref name="tenant"/>: the gateway shows a job only to its owner.</summary>
+    public Task PublishJobAsync(Guid jobId, string tenant)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return _bus.Publish(new JobStatusChanged(Guid.NewGuid(), jobId, $"bench-{jobId:N}", tenant, 0, JobStatuses.Processing,
+            Stages.Transcoding, 1, 1, null, null, now, now));
     }
 
     public Task PublishAsync(Guid jobId, double progress = 30)
@@ -101,11 +110,28 @@ public sealed class Latencies(int capacity)
     }
 }
 
-/// <summary>The gateway under test: its HTTP API and, through /proc, its memory and CPU time.</summary>
+/// <summary>
+/// The gateway under test: its HTTP API and, through /proc, its memory and CPU time. Requests carry the API key in
+/// <c>VIDLINE_API_KEY</c> (bench/run.sh makes one with scripts/keys.sh), of the tenant <c>--tenant</c> names.
+/// </summary>
 public sealed class Gateway(Options options)
 {
-    public HttpClient Http { get; } = new() { BaseAddress = new Uri(options.Text("gateway")), Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient Http { get; } = new()
+    {
+        BaseAddress = new Uri(options.Text("gateway")),
+        Timeout = TimeSpan.FromSeconds(30),
+        DefaultRequestHeaders = { Authorization = Authorization },
+    };
+
+    private static AuthenticationHeaderValue Authorization =>
+        new("Bearer", Environment.GetEnvironmentVariable("VIDLINE_API_KEY") ?? throw new InvalidOperationException("VIDLINE_API_KEY is not set."));
+
+    private readonly string _tenant = options.Text("tenant", "bench");
     private readonly int _pid = options.Int("gateway-pid", 0);
+
+    /// <summary>A client of its own (e.g. with a connection pool sized for thousands of streams, or through the edge), with the key.</summary>
+    public HttpClient NewClient(HttpMessageHandler handler, TimeSpan timeout, Uri? baseAddress = null) =>
+        new(handler) { BaseAddress = baseAddress ?? Http.BaseAddress, Timeout = timeout, DefaultRequestHeaders = { Authorization = Authorization } };
 
     public long RssKb() => _pid == 0 ? 0 : ProcessTree.StatusField(_pid, "VmRSS");
 
@@ -124,12 +150,12 @@ public sealed class Gateway(Options options)
         return stats.GetProperty("events_stored_total").GetInt64();
     }
 
-    /// <summary>Creates the bench jobs: the gateway keeps a placeholder row for progress of a job it has not seen.</summary>
+    /// <summary>Creates the bench jobs, owned by the bench's tenant (each stores one <c>stage</c> event).</summary>
     public async Task<Guid[]> CreateJobsAsync(Publisher publisher, int count)
     {
         var jobs = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToArray();
         var before = await StoredTotalAsync();
-        await Task.WhenAll(jobs.Select(j => publisher.PublishAsync(j, progress: 0)));
+        await Task.WhenAll(jobs.Select(j => publisher.PublishJobAsync(j, _tenant)));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (await StoredTotalAsync() < before + count)
         {

@@ -3,8 +3,9 @@
 # tables its own migrations create (shared/service-defaults/Database.cs). The stage services get none.
 #   vidline_ingest       ingest-api        password INGEST_DB_PASSWORD
 #   vidline_gateway      progress-gateway  password GATEWAY_DB_PASSWORD
-#   vidline_key_readers  no login: may read ingest-api's api_keys (its migration grants SELECT to this role); the
-#                        gateway is a member, so it authenticates API keys without any other right on ingest's tables
+#   vidline_key_readers  no login: may read the api_keys table (its migration grants SELECT to this role, whichever
+#                        service created it); both services are members, so each authenticates API keys without any
+#                        right on the other's tables. Keys are created and revoked by an operator (scripts/keys.sh).
 # Neither role is a superuser or may create databases or roles; both may connect to the one database and create
 # tables in its public schema (their migrations), and nothing else. PUBLIC loses CONNECT on that database.
 #
@@ -26,7 +27,7 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) \gexec
 ALTER ROLE vidline_ingest LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'ingest_password';
 ALTER ROLE vidline_gateway LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'gateway_password';
 ALTER ROLE vidline_key_readers NOLOGIN;
-GRANT vidline_key_readers TO vidline_gateway;
+GRANT vidline_key_readers TO vidline_ingest, vidline_gateway;
 
 REVOKE ALL ON DATABASE :"database" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"database" TO vidline_ingest, vidline_gateway;

@@ -6,12 +6,13 @@ namespace Vidline.ProgressGateway;
 /// <summary>Reads stored events in id order: for the tailer (everything) and for replay (one client's filter).</summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {
-    /// <summary>Events after <c>@after</c> that a filter (<c>@jobs</c>, <c>@status</c>; null means any) lets through.</summary>
+    /// <summary>Events after <c>@after</c> that a filter (<c>@jobs</c>, <c>@status</c>, <c>@owner</c>; null means any) lets through.</summary>
     private const string After = """
         FROM progress_events e JOIN jobs j ON j.id = e.job_id
         WHERE e.id > @after
           AND (@jobs::uuid[] IS NULL OR e.job_id = ANY (@jobs))
           AND (@status::text IS NULL OR j.status = @status)
+          AND (@owner::text IS NULL OR j.owner = @owner)
         """;
 
     public async Task<long> LatestIdAsync(CancellationToken ct)
@@ -32,7 +33,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long afterId, EventFilter? filter, int limit, CancellationToken ct)
     {
         await using var command = Command($"""
-            SELECT e.id, e.job_id, e.run, e.type, e.data::text, j.status
+            SELECT e.id, e.job_id, e.run, e.type, e.data::text, j.status, j.owner
             {After}
             ORDER BY e.id
             LIMIT @limit
@@ -42,7 +43,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         var events = new List<StoredEvent>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)));
         return events;
     }
 
@@ -68,6 +69,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("after", afterId);
         command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter?.Jobs?.ToArray() ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter?.Status ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)filter?.Owner ?? DBNull.Value });
         return command;
     }
 }

@@ -48,5 +48,9 @@ public static class GatewayMigrations
             UPDATE jobs SET finished_run = run WHERE status IN ('completed', 'failed', 'cancelled');
             ALTER TABLE progress_events ADD COLUMN run int NOT NULL DEFAULT 1;
             """),
+        // Every read is scoped to the caller's tenant (the job's owner): its newest-first page is one index range.
+        new("0003_jobs_by_owner", """
+            CREATE INDEX jobs_owner_created_idx ON jobs (owner, created_at DESC, id DESC);
+            """),
     ];
 }

@@ -21,7 +21,8 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
             WHERE job_id = j.id ORDER BY id DESC LIMIT 10) x)
         """;
 
-    public async Task<JobSnapshot?> SnapshotAsync(Guid id, CancellationToken ct)
+    /// <summary>The job with its latest events, or null when it does not exist or belongs to another tenant than <paramref name="owner"/>.</summary>
+    public async Task<JobSnapshot?> SnapshotAsync(Guid id, string owner, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT {JobColumns}, {LatestEvents}, ev.before_done_id, ev.done_id
@@ -30,9 +31,10 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
                 SELECT max(e.id) FILTER (WHERE NOT (e.type = 'done' AND e.run = j.run)) AS before_done_id,
                        max(e.id) FILTER (WHERE e.type = 'done' AND e.run = j.run) AS done_id
                 FROM progress_events e WHERE e.job_id = j.id) ev
-            WHERE j.id = @id
+            WHERE j.id = @id AND j.owner = @owner
             """);
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("owner", owner);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         var job = ReadJob(reader) with { LatestEvents = ReadEvents(reader.GetString(14)) };
@@ -51,10 +53,12 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
             SELECT latest.id, picked.* FROM latest LEFT JOIN LATERAL (
                 SELECT {JobColumns}, {LatestEvents} FROM jobs j
                 WHERE (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
+                  AND (@owner::text IS NULL OR j.owner = @owner)
                 ORDER BY j.created_at DESC, j.id DESC LIMIT @limit) picked ON true
             """);
         command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter.Jobs?.ToArray() ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter.Status ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)filter.Owner ?? DBNull.Value });
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
         long latest = 0;
@@ -67,15 +71,17 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
         return latest;
     }
 
-    public async Task<JobPage> ListAsync(string? status, int limit, JobCursor? cursor, CancellationToken ct)
+    /// <summary>A page of <paramref name="owner"/>'s jobs, newest first.</summary>
+    public async Task<JobPage> ListAsync(string owner, string? status, int limit, JobCursor? cursor, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT {JobColumns} FROM jobs j
-            WHERE (@status::text IS NULL OR j.status = @status)
+            WHERE j.owner = @owner AND (@status::text IS NULL OR j.status = @status)
               AND (@after_at::timestamptz IS NULL OR (j.created_at, j.id) < (@after_at, @after_id))
             ORDER BY j.created_at DESC, j.id DESC
             LIMIT @limit
             """);
+        command.Parameters.AddWithValue("owner", owner);
         command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)status ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("after_at", NpgsqlDbType.TimestampTz) { Value = (object?)cursor?.CreatedAt ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("after_id", NpgsqlDbType.Uuid) { Value = (object?)cursor?.Id ?? Guid.Empty });

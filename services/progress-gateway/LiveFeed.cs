@@ -3,13 +3,16 @@ using System.Threading.Channels;
 
 namespace Vidline.ProgressGateway;
 
-/// <summary>Which events a subscriber wants: one job, a set of jobs, jobs in a status, or everything.</summary>
-public sealed record EventFilter(IReadOnlySet<Guid>? Jobs = null, string? Status = null)
+/// <summary>
+/// Which events a subscriber wants: one job, a set of jobs, jobs in a status, or everything — of one tenant's jobs
+/// (<paramref name="Owner"/>; null only for the tailer, which reads every tenant's events to fan them out).
+/// </summary>
+public sealed record EventFilter(IReadOnlySet<Guid>? Jobs = null, string? Status = null, string? Owner = null)
 {
-    public static EventFilter ForJob(Guid jobId) => new(new HashSet<Guid> { jobId });
+    public static EventFilter ForJob(Guid jobId, string? owner = null) => new(new HashSet<Guid> { jobId }, Owner: owner);
 
     public bool Matches(StoredEvent e) =>
-        (Jobs is null || Jobs.Contains(e.JobId)) && (Status is null || e.JobStatus == Status);
+        (Jobs is null || Jobs.Contains(e.JobId)) && (Status is null || e.JobStatus == Status) && (Owner is null || e.JobOwner == Owner);
 }
 
 /// <summary>

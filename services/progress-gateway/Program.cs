@@ -6,13 +6,14 @@ using Vidline.ProgressGateway.Consumers;
 using Vidline.ProgressGateway.Operations;
 using Vidline.ServiceDefaults;
 using Vidline.ServiceDefaults.Limits;
+using Vidline.ServiceDefaults.Tenancy;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("progress-gateway");
 builder.AddVidlineDatabase();
+builder.AddTenantAuthentication();
 builder.AddProgressGateway();
 builder.AddGatewayOperations();
-builder.AddApiKeyStandIn(); // stand-in until AddTenantAuthentication() lands (Access/ApiKeyStandIn.cs): delete both then
 builder.AddStreamAccess();
 builder.AddOutputLinks();
 builder.AddApiLimits();
@@ -33,7 +34,11 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseDefaultFiles();
 app.UseStaticFiles();
-app.UseApiLimits();
+// The page and its files are public; everything after this needs a tenant unless its endpoint says otherwise.
+app.UseWebPageForBrowsers();
+app.UseCrossOrigin();          // first: a CORS preflight carries no key
+app.UseTenantAuthentication();
+app.UseApiLimits();            // after authentication: a rate limit counts against the tenant
 app.MapJobsApi();
 app.MapProgressApi();
 app.MapStreamTokenApi();
@@ -41,6 +46,7 @@ app.MapStagesApi();
 app.MapGatewayOperations();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
+await ApiKeys.MigrateAsync(app.Services);
 app.Run();
 
 public partial class Program;

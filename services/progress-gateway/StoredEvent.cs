@@ -2,9 +2,10 @@ namespace Vidline.ProgressGateway;
 
 /// <summary>
 /// One row of <c>progress_events</c> as streamed: <c>Data</c> is the SSE payload, already JSON; <c>Run</c> the run
-/// of the job it belongs to. <c>JobStatus</c> is the job's status when the row was read, for the <c>?status=</c> filter.
+/// of the job it belongs to. <c>JobStatus</c> is the job's status when the row was read, for the <c>?status=</c> filter;
+/// <c>JobOwner</c> the job's tenant, so an event reaches only its tenant's streams.
 /// </summary>
-public sealed record StoredEvent(long Id, Guid JobId, int Run, string Type, string Data, string JobStatus)
+public sealed record StoredEvent(long Id, Guid JobId, int Run, string Type, string Data, string JobStatus, string JobOwner = "")
 {
     private string? _wire;
 

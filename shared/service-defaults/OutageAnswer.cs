@@ -20,7 +20,8 @@ public sealed class OutageAnswer(IProblemDetailsService problems, OutageReason r
 
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
-        if (http.Response.HasStarted || reasons(exception) is not { } reason) return false;
+        var reason = exception is ServiceUnavailableException unavailable ? unavailable.Message : reasons(exception);
+        if (http.Response.HasStarted || reason is null) return false;
         logger.LogWarning("{Method} {Path} answered 503: {Reason}", http.Request.Method, http.Request.Path, exception.Message);
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -31,6 +32,9 @@ public sealed class OutageAnswer(IProblemDetailsService problems, OutageReason r
         });
     }
 }
+
+/// <summary>Something a request needs is not ready yet, in the words the client is told (answered like any outage).</summary>
+public sealed class ServiceUnavailableException(string reason) : Exception(reason);
 
 public static class OutageAnswerRegistration
 {

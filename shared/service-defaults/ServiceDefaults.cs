@@ -50,7 +50,7 @@ public static class ServiceDefaults
         app.MapHealth();
         // Created now, not at the first scrape, so nothing measured before it is lost.
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
-        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType)).ExcludeFromDescription();
+        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType)).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 

@@ -31,5 +31,18 @@ public static class PublicRoutes
                 .Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}"))
             .ToList();
 
+    /// <summary>Operations the document does not describe as needing the bearer API key (scheme <c>ApiKey</c>, declared in components).</summary>
+    public static IReadOnlyList<string> WithoutApiKey(JsonElement document)
+    {
+        var declared = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        if (declared.GetProperty("type").GetString() != "http" || declared.GetProperty("scheme").GetString() != "bearer") return ["(the ApiKey scheme is not http bearer)"];
+        return document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Where(op => op.Name != "parameters")
+                .Where(op => !(op.Value.TryGetProperty("security", out var security)
+                               && security.EnumerateArray().Any(requirement => requirement.TryGetProperty("ApiKey", out _))))
+                .Select(op => $"{op.Name.ToUpperInvariant()} {Normalize(path.Name)}"))
+            .Order().ToList();
+    }
+
     private static string Normalize(string path) => "/" + path.Trim('/');
 }

@@ -31,20 +31,20 @@ public sealed class Pipeline : IAsyncLifetime
     private readonly string _id = $"e2e_{Guid.NewGuid():N}"[..16];
     private readonly Dictionary<string, ServiceProcess> _services = new();
     private readonly List<ServiceProcess> _extraInstances = [];
+    private readonly List<HttpClient> _tenantClients = [];
 
     public string RepoRoot { get; } = FindRepoRoot();
     public ServiceManifest Manifest { get; }
     public string StateDirectory { get; }
     public string StorageRoot => Path.Combine(StateDirectory, "storage");
     public int EdgePort { get; } = FreePort();
+
+    /// <summary>The edge, as the pipeline's own tenant (<see cref="Tenant"/>): every request carries its API key.</summary>
     public HttpClient Edge { get; }
 
-    /// <summary>
-    /// The test tenant's API key, as a person types it into the web page. MERGE: until the tenant branch lands this is
-    /// only a name the gateway's ApiKey stand-in takes as the tenant; then it is the harness's development key (the
-    /// one <see cref="Edge"/> sends).
-    /// </summary>
-    public string ApiKey { get; } = "e2e-tenant";
+    /// <summary>The tenant <see cref="Edge"/> acts for, and its API key (created with scripts/keys.sh once the services run).</summary>
+    public string Tenant => _id;
+    public string ApiKey { get; private set; } = "";
 
     /// <summary>The secret the gateway signs output links with and the edge checks them with, as .run/output-signing-secret is for make run.</summary>
     public string OutputSigningSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -92,6 +92,7 @@ public sealed class Pipeline : IAsyncLifetime
             ["StageWork__StopTimeout"] = "00:00:10", // FaultTests holds a stopping node to it
             ["Outputs__SigningSecret"] = OutputSigningSecret,
             ["Streams__TokenSecret"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
+            ["Auth__KeyCacheSeconds"] = "0", // a key revoked by a test is refused at once
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         var ports = Manifest.Services.ToDictionary(s => s.Name, _ => FreePort());
@@ -111,6 +112,39 @@ public sealed class Pipeline : IAsyncLifetime
         foreach (var phase in Manifest.Phases)
             await Task.WhenAll(phase.Select(service => _services[service.Name].StartAsync()));
         await RunEdgeScriptAsync("edge-up");
+        ApiKey = await CreateKeyAsync(Tenant);
+        Edge.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+    }
+
+    /// <summary>A client of the edge for another tenant, with a key of its own.</summary>
+    public async Task<HttpClient> NewTenantClientAsync(string tenant)
+    {
+        var client = new HttpClient { BaseAddress = Edge.BaseAddress, Timeout = Edge.Timeout };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await CreateKeyAsync(tenant));
+        _tenantClients.Add(client);
+        return client;
+    }
+
+    /// <summary>A new key of <paramref name="tenant"/>, made the way an operator makes one: <c>scripts/keys.sh create</c>.</summary>
+    public async Task<string> CreateKeyAsync(string tenant) => (await KeysAsync("create", tenant)).Trim().Split('\n')[^1];
+
+    /// <summary>Runs scripts/keys.sh against this pipeline's database; its standard output.</summary>
+    public async Task<string> KeysAsync(params string[] arguments)
+    {
+        var server = new NpgsqlConnectionStringBuilder(_infrastructure.PostgresServer);
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot };
+        info.ArgumentList.Add(Path.Combine(RepoRoot, "scripts", "keys.sh"));
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        info.Environment["VIDLINE_STATE"] = StateDirectory;
+        info.Environment["PG_DATABASE"] = $"vidline_{_id}";
+        info.Environment["PG_PORT"] = server.Port.ToString();
+        info.Environment["PG_PASSWORD"] = server.Password;
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"keys.sh {string.Join(' ', arguments)} failed: {error}");
+        return await output;
     }
 
     public async Task DisposeAsync()
@@ -125,6 +159,7 @@ public sealed class Pipeline : IAsyncLifetime
         }
         try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { }
         Edge.Dispose();
+        foreach (var client in _tenantClients) client.Dispose();
         _management.Dispose();
     }
 
@@ -168,7 +203,9 @@ public sealed class Pipeline : IAsyncLifetime
 
     // ---- the public API, through the edge
 
-    public async Task<HttpResponseMessage> UploadAsync(string path, string? key = null, int? priority = null, string? idempotencyKey = null)
+    /// <param name="client">Another tenant's client (<see cref="NewTenantClientAsync"/>); <see cref="Edge"/> by default.</param>
+    public async Task<HttpResponseMessage> UploadAsync(string path, string? key = null, int? priority = null, string? idempotencyKey = null,
+        HttpClient? client = null)
     {
         using var form = new MultipartFormDataContent();
         var file = new StreamContent(File.OpenRead(path));
@@ -178,12 +215,12 @@ public sealed class Pipeline : IAsyncLifetime
         if (priority is not null) form.Add(new StringContent(priority.Value.ToString()), "priority");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/process") { Content = form };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await Edge.SendAsync(request);
+        return await (client ?? Edge).SendAsync(request);
     }
 
-    public async Task<Guid> SubmitAsync(string path, int? priority = null)
+    public async Task<Guid> SubmitAsync(string path, int? priority = null, HttpClient? client = null)
     {
-        var response = await UploadAsync(path, priority: priority);
+        var response = await UploadAsync(path, priority: priority, client: client);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"upload answered {(int)response.StatusCode}: {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("job_id").GetGuid();

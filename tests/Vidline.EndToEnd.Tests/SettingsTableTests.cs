@@ -19,6 +19,7 @@ public partial class SettingsTableTests
     private static readonly Dictionary<string, string> OptionsSections = new()
     {
         ["Vidline.ServiceDefaults.RabbitMqOptions"] = "RabbitMq",
+        ["Vidline.ServiceDefaults.Tenancy.AuthOptions"] = "Auth",
         ["Vidline.Media.Storage.StorageOptions"] = "Storage",
         ["Vidline.Media.MediaOptions"] = "Media",
         ["Vidline.Media.LadderOptions"] = "Media:Ladder",

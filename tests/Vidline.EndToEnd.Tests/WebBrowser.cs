@@ -15,6 +15,7 @@ public sealed class WebBrowser : IAsyncDisposable
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
+
     private WebBrowser(IPlaywright playwright, IBrowser browser, string repoRoot)
     {
         _playwright = playwright;

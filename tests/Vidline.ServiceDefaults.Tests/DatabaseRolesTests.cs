@@ -4,13 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.ServiceDefaults.Tests;
 
 /// <summary>
 /// Against the real PostgreSQL, in a database of its own: with the roles scripts/postgres/init-roles.sh makes (as
 /// docker-compose.yml runs it), each service migrates as its own role without superuser rights, owns its own tables
-/// and cannot read or change the other's; the gateway reads api_keys only through vidline_key_readers.
+/// and cannot read or change the other's; both read api_keys only through vidline_key_readers.
 /// </summary>
 public sealed class DatabaseRolesTests : IAsyncLifetime
 {
@@ -56,23 +57,20 @@ public sealed class DatabaseRolesTests : IAsyncLifetime
         Assert.Equal("vidline_gateway", await ScalarAsync(Superuser(_database), "SELECT tableowner FROM pg_tables WHERE tablename = 'gateway_events'"));
     }
 
-    [Fact]
-    public async Task The_gateway_reads_api_keys_through_the_key_readers_role_and_nothing_more()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Both_services_read_api_keys_through_the_key_readers_role_whichever_created_it(bool ingestFirst)
     {
-        // What ingest-api's api_keys migration does: grant reading to vidline_key_readers, of which the gateway is a member.
-        await MigrateAsync(Ingest, "ingest-api", new Migration("001-api-keys", """
-            CREATE TABLE api_keys (hash bytea PRIMARY KEY, tenant text NOT NULL);
-            DO $$ BEGIN
-                IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'vidline_key_readers') THEN
-                    GRANT SELECT ON api_keys TO vidline_key_readers;
-                END IF;
-            END $$;
-            """));
-        await ExecuteAsync(Ingest, "INSERT INTO api_keys VALUES ('\\x01', 'acme')");
+        var (creator, other) = ingestFirst ? (Ingest, Gateway) : (Gateway, Ingest);
+        await MigrateAsync(creator, ApiKeys.MigrationOwner, ApiKeys.Migration);
+        // Keys are an operator's (scripts/keys.sh, as the superuser).
+        await ExecuteAsync(Superuser(_database), "INSERT INTO api_keys (tenant, key_hash, key_prefix) VALUES ('acme', '\\x01', 'vl_0')");
 
-        Assert.Equal("acme", await ScalarAsync(Gateway, "SELECT tenant FROM api_keys"));
-        await AssertDeniedAsync(Gateway, "INSERT INTO api_keys VALUES ('\\x02', 'intruder')");
-        await AssertDeniedAsync(Gateway, "UPDATE api_keys SET tenant = 'intruder'");
+        Assert.Equal("acme", await ScalarAsync(other, "SELECT tenant FROM api_keys"));
+        Assert.Equal("acme", await ScalarAsync(creator, "SELECT tenant FROM api_keys"));
+        await AssertDeniedAsync(other, "INSERT INTO api_keys (tenant, key_hash, key_prefix) VALUES ('intruder', '\\x02', 'vl_1')");
+        await AssertDeniedAsync(other, "UPDATE api_keys SET tenant = 'intruder'");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Vidline.Contracts;
 using Vidline.IngestApi.Uploads;
 using Vidline.ServiceDefaults;
 using Vidline.ServiceDefaults.Limits;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.IngestApi.Apis;
 
@@ -16,22 +17,23 @@ public static class IngestApi
         process
             .WithSummary("Submit a video")
             .WithDescription("Streams the upload to storage and answers 202 once the file is in and ffprobe accepted it. " +
-                             "An Idempotency-Key header makes a repeated request answer with the job it created.")
+                             "An Idempotency-Key header (per tenant) makes a repeated request answer with the job it created; " +
+                             "the same key sent with a different request is refused with 422.")
             .AddOpenApiOperationTransformer(UploadForm.DescribeAsync)
             .Produces<JobAccepted>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status408RequestTimeout, StatusCodes.Status409Conflict,
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status408RequestTimeout, StatusCodes.Status409Conflict,
                 StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity,
                 StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status507InsufficientStorage);
         var job = app.MapGroup("/jobs/{id}");
         job.MapPost("/cancel", Cancel)
             .WithSummary("Cancel a job").WithDescription("Stops the job's work and removes its files.")
             .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
                 StatusCodes.Status503ServiceUnavailable);
         job.MapPost("/retry", Retry)
             .WithSummary("Retry a failed job").WithDescription("Starts a new run at the stage that failed.")
             .Produces<JobCommandReply>(StatusCodes.Status202Accepted)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status410Gone,
                 StatusCodes.Status503ServiceUnavailable);
         return app;
     }
@@ -40,18 +42,21 @@ public static class IngestApi
     public static async Task<IResult> Process(HttpContext http, UploadReceiver receiver, IdempotencyKeys idempotencyKeys,
         LinkGenerator links)
     {
-        var owner = JobOwner.Of(http);
+        var owner = http.Tenant();
         var jobId = NewId.NextGuid();
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();
         if (idempotencyKey.Length > 200)
             return Problem(400, "Invalid Idempotency-Key", "Idempotency-Key may be at most 200 characters.");
         if (idempotencyKey.Length > 0)
         {
-            var existing = await idempotencyKeys.ClaimAsync(owner, idempotencyKey, jobId, http.RequestAborted);
-            if (existing != jobId)
+            var claim = await idempotencyKeys.ClaimAsync(owner, idempotencyKey, IdempotencyKeys.Fingerprint(http.Request), jobId,
+                http.RequestAborted);
+            if (claim.JobId != jobId)
             {
+                if (!claim.SameRequest)
+                    return Problem(422, "Idempotency-Key reused", "Idempotency-Key was used for a different request.");
                 http.Response.Headers["Idempotent-Replayed"] = "true";
-                return Accepted(existing, "This Idempotency-Key was used before: here is the job it created.");
+                return Accepted(claim.JobId, "This Idempotency-Key was used before: here is the job it created.");
             }
         }
         try
@@ -71,10 +76,10 @@ public static class IngestApi
     }
 
     public static Task<IResult> Cancel(string id, HttpContext http, IRequestClient<CancelJob> saga) =>
-        AskSagaAsync(id, http, saga, jobId => new CancelJob(jobId, JobOwner.Of(http)));
+        AskSagaAsync(id, http, saga, jobId => new CancelJob(jobId, http.Tenant()));
 
     public static Task<IResult> Retry(string id, HttpContext http, IRequestClient<RetryJob> saga) =>
-        AskSagaAsync(id, http, saga, jobId => new RetryJob(jobId, JobOwner.Of(http)));
+        AskSagaAsync(id, http, saga, jobId => new RetryJob(jobId, http.Tenant()));
 
     /// <summary>The saga decides whether a cancel or retry applies; this turns its answer into HTTP.</summary>
     private static async Task<IResult> AskSagaAsync<T>(string id, HttpContext http, IRequestClient<T> saga, Func<Guid, T> request)
@@ -100,12 +105,4 @@ public static class IngestApi
     private static IResult Problem(int status, string title, string detail, Guid? jobId = null) =>
         Results.Problem(statusCode: status, title: title, detail: detail,
             extensions: jobId is null ? null : new Dictionary<string, object?> { ["job_id"] = jobId });
-}
-
-/// <summary>Who a job belongs to. Until API keys arrive every caller is the same tenant.</summary>
-public static class JobOwner
-{
-    public const string Anonymous = "anonymous";
-
-    public static string Of(HttpContext http) => http.User.Identity?.Name ?? Anonymous;
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.ProgressGateway.Access;
 
@@ -10,10 +11,10 @@ namespace Vidline.ProgressGateway.Access;
 /// </summary>
 public static class StreamAccess
 {
-    public const string ApiKeyScheme = "ApiKey";
+    public const string ApiKeyScheme = ApiKeyAuthentication.Scheme;
     public const string TokenScheme = "StreamToken";
     public const string Policy = "streams";
-    public const string TenantClaim = "tenant";
+    public const string TenantClaim = TenantAuthentication.TenantClaim;
 
     /// <summary>Present only on a scoped token's principal: the job ids it allows, comma-separated.</summary>
     public const string JobsClaim = "jobs";

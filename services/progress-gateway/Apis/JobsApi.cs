@@ -3,6 +3,7 @@ using Vidline.Contracts;
 using Vidline.ProgressGateway.Access;
 using Vidline.ProgressGateway.Streaming;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.ProgressGateway.Apis;
 
@@ -17,42 +18,45 @@ public static class JobsApi
         var jobs = app.MapGroup("/jobs");
         jobs.MapGet("/", List)
             .WithSummary("List jobs").WithDescription("Newest first, a page at a time: pass next_cursor back as cursor.")
-            .Produces<JobPage>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
+            .Produces<JobPage>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", Get).ServesPageToBrowsers()
             .WithSummary("A job's status, progress and result")
-            .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .Produces<JobView>().ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound,
+                StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess().LimitedAsStream()
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
                              "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send. " +
                              StreamAccess.Description)
             .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
-            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound,
+                StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static async Task<IResult> Get(string id, JobQueries queries, CancellationToken ct)
+    /// <remarks>Another tenant's job is answered exactly like one that does not exist.</remarks>
+    private static async Task<IResult> Get(string id, HttpContext http, JobQueries queries, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
-        var snapshot = await queries.SnapshotAsync(jobId, ct);
+        var snapshot = await queries.SnapshotAsync(jobId, http.Tenant(), ct);
         return snapshot is null ? NotFound(jobId) : TypedResults.Ok(snapshot.Job);
     }
 
-    private static async Task<IResult> List(string? status, int? limit, string? cursor, JobQueries queries, CancellationToken ct)
+    private static async Task<IResult> List(string? status, int? limit, string? cursor, HttpContext http, JobQueries queries, CancellationToken ct)
     {
         if (status is not null && !JobStatuses.All.Contains(status))
             return BadRequest($"Unknown status '{status}'. Expected one of: {string.Join(", ", JobStatuses.All)}.");
         if (limit is < 1 or > MaxLimit) return BadRequest($"limit must be between 1 and {MaxLimit}.");
         if (!JobCursor.TryDecode(cursor, out var position)) return BadRequest("The cursor is not one this API issued.");
-        return TypedResults.Ok(await queries.ListAsync(status, limit ?? DefaultLimit, position, ct));
+        return TypedResults.Ok(await queries.ListAsync(http.Tenant(), status, limit ?? DefaultLimit, position, ct));
     }
 
-    private static async Task<IResult> Stream(string id, HttpRequest request, ClaimsPrincipal user, EventStreams streams, CancellationToken ct)
+    private static async Task<IResult> Stream(string id, HttpContext http, EventStreams streams, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
         // A token scoped to other jobs opens this one no more than a job that does not exist.
-        if (!user.MaySee(jobId)) return NotFound(jobId);
-        return await streams.ForJobAsync(jobId, LastEventId.From(request), ct);
+        if (!http.User.MaySee(jobId)) return NotFound(jobId);
+        return await streams.ForJobAsync(jobId, http.Tenant(), LastEventId.From(http.Request), ct);
     }
 
     internal static IResult MalformedId(string id) => BadRequest($"'{id}' is not a job id (expected a UUID).");

@@ -10,19 +10,37 @@ public static class WebPage
 {
     private const string PageFile = "index.html";
 
-    public static RouteHandlerBuilder ServesPageToBrowsers(this RouteHandlerBuilder route) =>
-        route.AddEndpointFilter(async (context, next) =>
+    /// <summary>Marks an endpoint whose URL is also the page's.</summary>
+    public static RouteHandlerBuilder ServesPageToBrowsers(this RouteHandlerBuilder route) => route.WithMetadata(new PageUrl());
+
+    /// <summary>
+    /// Serves the page at the URLs marked <see cref="ServesPageToBrowsers"/> to browsers, before authentication: the page
+    /// is public (it asks for the API key itself), the JSON behind the same URL is not.
+    /// </summary>
+    public static WebApplication UseWebPageForBrowsers(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
         {
-            var http = context.HttpContext;
-            // Caches must keep the two answers of this URL apart.
-            http.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
-            if (PrefersHtml(http.Request.Headers.Accept.ToString()))
+            if (http.GetEndpoint()?.Metadata.GetMetadata<PageUrl>() is not null)
             {
-                var page = http.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider.GetFileInfo(PageFile);
-                if (page is { Exists: true, PhysicalPath: { } path }) return TypedResults.PhysicalFile(path, "text/html; charset=utf-8");
+                // Caches must keep the two answers of this URL apart.
+                http.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Accept);
+                if (PrefersHtml(http.Request.Headers.Accept.ToString()))
+                {
+                    var page = http.RequestServices.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider.GetFileInfo(PageFile);
+                    if (page is { Exists: true, PhysicalPath: { } path })
+                    {
+                        await TypedResults.PhysicalFile(path, "text/html; charset=utf-8").ExecuteAsync(http);
+                        return;
+                    }
+                }
             }
-            return await next(context);
+            await next(http);
         });
+        return app;
+    }
+
+    private sealed class PageUrl;
 
     /// <summary>
     /// True when the Accept header ranks text/html above application/json. Each is rated by the most specific

@@ -1,3 +1,5 @@
+using Vidline.ServiceDefaults.Tenancy;
+
 namespace Vidline.ProgressGateway.Operations;
 
 /// <summary>What the gateway serves for operators and API clients besides the API itself.</summary>
@@ -9,7 +11,7 @@ public static class GatewayOperations
         builder.Services.AddHttpClient(nameof(SystemHealth));
         builder.Services.AddSingleton<SystemHealth>();
         builder.Services.AddSingleton<WorkingNodes>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.DescribeApiKeys());
         builder.Services.AddHttpClient(nameof(PublicApiDocument));
         builder.Services.AddSingleton<PublicApiDocument>();
         return builder;
@@ -23,13 +25,13 @@ public static class GatewayOperations
     public static IEndpointRouteBuilder MapGatewayOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health/system", async (SystemHealth health, CancellationToken ct) => TypedResults.Ok(await health.CheckAsync(ct)))
-            .ExcludeFromDescription();
+            .ExcludeFromDescription().AllowAnonymous();
         app.MapGet("/health/system/ready", async (SystemHealth health, CancellationToken ct) =>
         {
             var reply = await health.CheckAsync(ct);
             return Results.Json(reply, Vidline.ServiceDefaults.ServiceDefaults.ApiJson,
                 statusCode: reply.Status == Vidline.ServiceDefaults.HealthEndpoints.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().AllowAnonymous();
         return app.MapPublicApiDocument();
     }
 }

@@ -82,7 +82,7 @@ public static class PublicApiEndpoints
     /// <summary><c>/openapi.json</c> (the whole public API) and <c>/api</c> (a page that reads it), both through the edge.</summary>
     internal static IEndpointRouteBuilder MapPublicApiDocument(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi(); // this service's own part, at PublicApiDocument.ServiceDocumentPath
+        app.MapOpenApi().AllowAnonymous(); // this service's own part, at PublicApiDocument.ServiceDocumentPath
         app.MapGet("/openapi.json", async (PublicApiDocument document, CancellationToken ct) =>
         {
             try
@@ -94,9 +94,9 @@ public static class PublicApiEndpoints
                 return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "API description incomplete",
                     detail: $"ingest-api's description could not be fetched: {e.Message}");
             }
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().AllowAnonymous();
         var page = ReadReferencePage();
-        app.MapGet("/api", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/api", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 

@@ -15,7 +15,7 @@ public sealed class WorkingNodes(NpgsqlDataSource dataSource)
 {
     private const int Limit = 200;
 
-    public async Task<IReadOnlyList<RunningJob>> ListAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<RunningJob>> ListAsync(string owner, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
             SELECT j.id, j.stage, e.data->>'node', e.created_at
@@ -24,11 +24,12 @@ public sealed class WorkingNodes(NpgsqlDataSource dataSource)
                 SELECT data, created_at FROM progress_events p
                 WHERE p.job_id = j.id AND p.run = j.run AND p.type = 'progress' AND p.stage = j.stage
                 ORDER BY p.id DESC LIMIT 1) e
-            WHERE j.status = @processing
+            WHERE j.status = @processing AND j.owner = @owner
             ORDER BY j.created_at
             LIMIT {Limit}
             """);
         command.Parameters.AddWithValue("processing", JobStatuses.Processing);
+        command.Parameters.AddWithValue("owner", owner);
         var running = new List<RunningJob>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

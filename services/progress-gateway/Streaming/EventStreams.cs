@@ -18,12 +18,12 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     public const string AllScope = "all";
     private const int SnapshotLimit = 100;
 
-    /// <returns>The stream, 404 for an unknown job, or 204 (which tells EventSource to stop reconnecting)
-    /// when the client already has the job's <c>done</c>.</returns>
-    public Task<IResult> ForJobAsync(Guid jobId, long? lastEventId, CancellationToken ct) =>
-        OpenAsync(EventFilter.ForJob(jobId), JobScope, async opening =>
+    /// <returns>The stream, 404 for an unknown job (or another tenant's than <paramref name="owner"/>), or 204 (which
+    /// tells EventSource to stop reconnecting) when the client already has the job's <c>done</c>.</returns>
+    public Task<IResult> ForJobAsync(Guid jobId, string owner, long? lastEventId, CancellationToken ct) =>
+        OpenAsync(EventFilter.ForJob(jobId, owner), JobScope, async opening =>
         {
-            var snapshot = await jobs.SnapshotAsync(jobId, ct);
+            var snapshot = await jobs.SnapshotAsync(jobId, owner, ct);
             if (snapshot is null)
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found",
                     detail: $"There is no job {jobId}.");

@@ -54,13 +54,19 @@ public static class ApiLimits
         return builder;
     }
 
+    /// <summary>The CORS allow-list. Call it before authentication: a browser's preflight carries no key.</summary>
+    public static WebApplication UseCrossOrigin(this WebApplication app)
+    {
+        app.UseCors();
+        return app;
+    }
+
     /// <summary>
-    /// CORS, the rate limiter and request timeouts, in that order. Call it after authentication, so that a rate limit
-    /// counts against the tenant, and before the endpoints.
+    /// The rate limiter and request timeouts. Call it after authentication and authorization, so that a rate limit
+    /// counts against the tenant (a stream token's tenant too: the stream policy authenticates it), and before the endpoints.
     /// </summary>
     public static WebApplication UseApiLimits(this WebApplication app)
     {
-        app.UseCors();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         return app;

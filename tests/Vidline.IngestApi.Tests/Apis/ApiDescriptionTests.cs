@@ -31,6 +31,7 @@ public sealed class ApiDescriptionTests(PostgresTestDatabase db) : IClassFixture
         Assert.Equal(["POST /jobs/{id}/cancel", "POST /jobs/{id}/retry", "POST /process"], declared);
         Assert.Equal(declared, PublicRoutes.Documented(document));
         Assert.Empty(PublicRoutes.WithoutProblemResponses(document));
+        Assert.Empty(PublicRoutes.WithoutApiKey(document));
         // The upload's form and its answer are described, not just named.
         var upload = document.GetProperty("paths").GetProperty("/process").GetProperty("post");
         var form = upload.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");

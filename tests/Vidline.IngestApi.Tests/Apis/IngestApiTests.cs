@@ -24,17 +24,20 @@ namespace Vidline.IngestApi.Tests.Apis;
 /// The ingest API in process (WebApplicationFactory): real PostgreSQL for the saga, the in-memory transport for the
 /// bus, so every answer comes from the saga itself. No stage worker runs: a job waits at transcoding.
 /// </summary>
-public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<PostgresTestDatabase>, IAsyncLifetime
+public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixture<PostgresTestDatabase>, IAsyncLifetime
 {
     private readonly string _storage = Directory.CreateTempSubdirectory("vidline-ingest-api-").FullName;
+    private const string Tenant = "tenant-a";
     private WebApplicationFactory<Program> _factory = null!;
     private HttpClient _client = null!;
+    private string _key = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         _factory = Api();
+        _key = await db.KeyForAsync(Tenant);
         _client = _factory.CreateClient();
-        return Task.CompletedTask;
+        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _key);
     }
 
     public async Task DisposeAsync()
@@ -254,6 +257,7 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
         {
             http.Request.Method = "POST";
             http.Request.Path = "/process";
+            http.Request.Headers.Authorization = $"Bearer {_key}";
             http.Request.ContentType = form.Headers.ContentType!.ToString();
             http.Request.Body = body;
         });
@@ -276,9 +280,10 @@ public sealed class IngestApiTests(PostgresTestDatabase db) : IClassFixture<Post
             services.Remove(services.Single(d => d.ImplementationType == typeof(OutboxDispatcher)));
         });
         using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _key);
         var jobId = NewId.NextGuid();
         await factory.Services.GetRequiredService<IBus>().Publish(
-            new VideoUploaded(jobId, "clip.mp4", JobOwner.Anonymous, 0, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", JobHarness.Clip));
+            new VideoUploaded(jobId, "clip.mp4", Tenant, 0, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", JobHarness.Clip));
         await WaitForJobAsync(jobId, j => j.CurrentState == Stages.Transcoding.Name, factory);
 
         var response = await client.PostAsync($"/jobs/{jobId}/cancel", null);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.IngestApi.Tests.Persistence;
 
@@ -30,13 +31,16 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
 
+    /// <summary>A new API key of <paramref name="tenant"/>, stored as keys.sh stores one.</summary>
+    public Task<string> KeyForAsync(string tenant) => new ApiKeys(DataSource).CreateAsync(tenant);
+
     public async Task InitializeAsync()
     {
         var services = new ServiceCollection()
             .AddSingleton(DataSource)
             .AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance)
             .BuildServiceProvider();
-        await Database.MigrateAsync(services, "ingest-api", Vidline.IngestApi.IngestDatabase.Migrations);
+        await Vidline.IngestApi.IngestDatabase.MigrateAsync(services);
     }
 
     public async Task DisposeAsync()

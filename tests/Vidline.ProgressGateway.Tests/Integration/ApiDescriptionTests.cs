@@ -18,7 +18,8 @@ public sealed class ApiDescriptionTests(GatewayFixture fixture)
         var declared = PublicRoutes.Declared(fixture.A.Services.GetRequiredService<EndpointDataSource>());
         Assert.Equal(["GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream", "GET /stages", "POST /streams/token"], declared);
         Assert.Equal(declared, PublicRoutes.Documented(document));
-        Assert.Equal(["GET /progress/stats", "GET /stages"], PublicRoutes.WithoutProblemResponses(document).Order()); // they take no input
+        Assert.Equal(["GET /stages"], PublicRoutes.WithoutProblemResponses(document).Order()); // it takes no input and needs no key
+        Assert.Equal(["GET /stages"], PublicRoutes.WithoutApiKey(document));
         var streamAnswers = document.GetProperty("paths").GetProperty("/jobs/{id}/stream").GetProperty("get").GetProperty("responses");
         Assert.True(streamAnswers.TryGetProperty("200", out var ok) && ok.TryGetProperty("content", out var content) && content.TryGetProperty("text/event-stream", out _),
             streamAnswers.ToString());

@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 using static Vidline.ProgressGateway.Tests.Integration.Polling;
 
@@ -99,12 +100,47 @@ public sealed class GatewayFixture : IAsyncLifetime
 [CollectionDefinition(nameof(GatewayFixture))]
 public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>;
 
+/// <summary>
+/// A gateway in process. Its clients (<c>CreateClient</c>) authenticate as <see cref="TestTenant"/> with a key of their
+/// own, stored once the gateway has migrated the database.
+/// </summary>
 /// <param name="settings">Settings beyond the ones every test host has (e.g. a smaller connection pool).</param>
 public sealed class GatewayFactory(string connectionString, string virtualHost, string storageRoot,
     IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public const string StreamTokenSecret = "gateway-tests-stream-token-secret-0001";
     public const string OutputSigningSecret = "gateway-tests-output-signing-secret-001";
+
+    private string? _key;
+
+    /// <summary>A client of another tenant than the tests' own, with a new key.</summary>
+    public async Task<HttpClient> TenantClientAsync(string tenant)
+    {
+        var client = CreateDefaultClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await TestTenant.KeyAsync(connectionString, tenant));
+        return client;
+    }
+
+    /// <summary>A client that sends no key.</summary>
+    public HttpClient AnonymousClient()
+    {
+        var client = CreateDefaultClient();
+        client.DefaultRequestHeaders.Authorization = null;
+        return client;
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        _key = TestTenant.KeyAsync(connectionString).GetAwaiter().GetResult();
+        return host;
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        if (_key is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", _key);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -88,6 +88,7 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
         {
             BaseAddress = new Uri(_gateway.BaseUrl),
             Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestHeaders = { Authorization = new("Bearer", await TestTenant.KeyAsync(ConnectionString)) },
         };
         var clients = Enumerable.Range(0, Streams).Select(i => new StreamReaderClient(http, Url(i, running), stop.Token)).ToList();
         var opened = clients.Select(c => c.Run()).ToList();

@@ -54,6 +54,22 @@ public class LiveFeedTests
         Assert.Equal(2, feed.Count);
     }
 
+    [Fact]
+    public void A_tenants_subscriptions_get_only_its_own_jobs_events_even_when_they_name_other_jobs()
+    {
+        var feed = new LiveFeed();
+        var (mine, theirs) = (Guid.NewGuid(), Guid.NewGuid());
+        var everything = feed.Subscribe(new EventFilter(Owner: "acme"), 100, "all");
+        var named = feed.Subscribe(new EventFilter(new HashSet<Guid> { mine, theirs }, Owner: "acme"), 100, "all");
+        var foreignJob = feed.Subscribe(EventFilter.ForJob(theirs, "acme"), 100, "job");
+
+        feed.Publish([Event(1, mine) with { JobOwner = "acme" }, Event(2, theirs) with { JobOwner = "globex" }, Event(3, theirs)]);
+
+        Assert.Equal([1L], Drain(everything));
+        Assert.Equal([1L], Drain(named));
+        Assert.Empty(Drain(foreignJob));
+    }
+
     private static List<long> Drain(LiveFeed.Subscription s)
     {
         var ids = new List<long>();

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Vidline.ServiceDefaults.Tenancy;
+
+/// <summary>Settings of API key authentication (section <c>Auth</c>). There is deliberately none that turns it off.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>How long a key's lookup is remembered: a revoked key stops working within this time.</summary>
+    public int KeyCacheSeconds { get; set; } = 30;
+}
+
+/// <summary>
+/// Which tenant a key hash belongs to, remembered for <see cref="AuthOptions.KeyCacheSeconds"/> so a busy client costs
+/// one query per interval, not one per request. Unknown keys are remembered too (a flood of wrong keys stays off the
+/// database); the number of entries is bounded, so that flood cannot grow memory either.
+/// </summary>
+public sealed class TenantKeyCache(ApiKeys keys, IOptions<AuthOptions> options) : IDisposable
+{
+    private const int MaxEntries = 10_000;
+    private const string NoTenant = "";
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxEntries });
+    private readonly TimeSpan _lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.KeyCacheSeconds));
+
+    public async Task<string?> TenantOfAsync(string key, CancellationToken ct)
+    {
+        var hash = ApiKey.Hash(key);
+        var entry = Convert.ToHexString(hash);
+        if (_cache.TryGetValue(entry, out string? cached)) return cached is NoTenant ? null : cached;
+        string? tenant;
+        try
+        {
+            tenant = await keys.TenantOfAsync(hash, ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // The gateway may run before ingest-api has created the table: nobody can be let in yet, and nobody is wrong.
+            throw new ServiceUnavailableException("API keys are not set up yet (ingest-api has not migrated the database); try again shortly.");
+        }
+        if (_lifetime > TimeSpan.Zero)
+            _cache.Set(entry, tenant ?? NoTenant, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _lifetime });
+        return tenant;
+    }
+
+    public void Dispose() => _cache.Dispose();
+}
