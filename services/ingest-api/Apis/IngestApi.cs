@@ -45,8 +45,9 @@ public static class IngestApi
         var owner = http.Tenant();
         var jobId = NewId.NextGuid();
         var idempotencyKey = http.Request.Headers["Idempotency-Key"].ToString();
-        if (idempotencyKey.Length > 200)
-            return Problem(400, "Invalid Idempotency-Key", "Idempotency-Key may be at most 200 characters.");
+        // The IETF draft makes the key a structured-field string: printable ASCII only.
+        if (idempotencyKey.Length > 200 || idempotencyKey.Any(c => c is < ' ' or > '~'))
+            return Problem(400, "Invalid Idempotency-Key", "Idempotency-Key must be at most 200 printable ASCII characters.");
         if (idempotencyKey.Length > 0)
         {
             var claim = await idempotencyKeys.ClaimAsync(owner, idempotencyKey, IdempotencyKeys.Fingerprint(http.Request), jobId,

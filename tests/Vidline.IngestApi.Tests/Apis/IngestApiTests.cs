@@ -231,7 +231,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
     /// Posts <paramref name="form"/> without Content-Length, as a chunked upload arrives (the test client would announce
     /// the length): the body is handed to the app as is.
     /// </summary>
-    private static async Task<HttpResponseMessage> PostUnsizedAsync(WebApplicationFactory<Program> api, MultipartFormDataContent form)
+    private async Task<HttpResponseMessage> PostUnsizedAsync(WebApplicationFactory<Program> api, MultipartFormDataContent form)
     {
         var body = new MemoryStream(await form.ReadAsByteArrayAsync());
         return ResponseOf(await api.Server.SendAsync(http =>
@@ -239,6 +239,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
             http.Request.Method = "POST";
             http.Request.Path = "/process";
             http.Request.ContentType = form.Headers.ContentType!.ToString();
+            http.Request.Headers.Authorization = $"Bearer {_key}";
             http.Request.Body = body;
         }));
     }
@@ -259,6 +260,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
             http.Request.Path = "/process";
             http.Request.Headers.Authorization = $"Bearer {_key}";
             http.Request.ContentType = form.Headers.ContentType!.ToString();
+            http.Request.Headers.Authorization = $"Bearer {_key}";
             http.Request.Body = body;
         });
         await body.Reached;
@@ -279,8 +281,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
             });
             services.Remove(services.Single(d => d.ImplementationType == typeof(OutboxDispatcher)));
         });
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _key);
+        using var client = ClientOf(factory);
         var jobId = NewId.NextGuid();
         await factory.Services.GetRequiredService<IBus>().Publish(
             new VideoUploaded(jobId, "clip.mp4", Tenant, 0, DateTimeOffset.UtcNow, $"uploads/{jobId:N}/source", JobHarness.Clip));
@@ -338,7 +339,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
         using var form = new MultipartFormDataContent();
         form.Add(VideoPart(clip), "video", "clip.mp4");
 
-        var response = await api.CreateClient().PostAsync("/process", form);
+        var response = await ClientOf(api).PostAsync("/process", form);
 
         await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "larger than the limit");
         Assert.False((await Json(response)).TryGetProperty("job_id", out _), "refused up front: no job was created");
@@ -372,7 +373,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
             host.UseSetting("Storage:Root", volume.Path);
             host.UseSetting("Upload:StorageReserveBytes", "0");
         });
-        var client = api.CreateClient();
+        var client = ClientOf(api);
         var tooMuch = new byte[3 * 1024 * 1024];
 
         // Announced: refused before a byte is stored, and before a job exists.
@@ -413,7 +414,8 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
         await tcp.ConnectAsync(address.Host, address.Port);
         var connection = tcp.GetStream();
         await connection.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-            $"POST /process HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n" +
+            $"POST /process HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {_key}\r\n" +
+            $"Content-Type: multipart/form-data; boundary={boundary}\r\n" +
             $"Content-Length: {1024 * 1024}\r\n\r\n{start}"));
         using var reader = new StreamReader(connection);
         var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -432,7 +434,7 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
     public async Task Job_creation_beyond_the_rate_limit_is_refused_with_429_and_Retry_After()
     {
         await using var api = Api(host => host.UseSetting("RateLimits:JobsPerMinute", "2"));
-        var client = api.CreateClient();
+        var client = ClientOf(api);
         var clip = await ClipAsync();
 
         for (var i = 0; i < 2; i++)
@@ -510,6 +512,14 @@ public sealed partial class IngestApiTests(PostgresTestDatabase db) : IClassFixt
             });
             adapt?.Invoke(host);
         });
+
+    /// <summary>A client of <paramref name="api"/> with the tests' tenant's key.</summary>
+    private HttpClient ClientOf(WebApplicationFactory<Program> api)
+    {
+        var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _key);
+        return client;
+    }
 
     private async Task<HttpResponseMessage> UploadAsync(string path, string? key = null, HttpClient? client = null)
     {

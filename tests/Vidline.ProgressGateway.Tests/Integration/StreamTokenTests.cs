@@ -14,6 +14,10 @@ public class StreamTokenTests(GatewayFixture fixture)
     private readonly HttpClient _a = fixture.A.CreateClient();
     private readonly HttpClient _b = fixture.B.CreateClient();
 
+    // Clients that send no API key: only the stream token lets them in (an Authorization header would win over it).
+    private readonly HttpClient _tokenOnlyA = fixture.A.AnonymousClient();
+    private readonly HttpClient _tokenOnlyB = fixture.B.AnonymousClient();
+
     private async Task<(string Token, DateTimeOffset ExpiresAt, HttpResponseMessage Response)> IssueAsync(object? body = null)
     {
         var response = await _a.PostAsync("/streams/token", body is null ? null : JsonContent.Create(body));
@@ -73,7 +77,7 @@ public class StreamTokenTests(GatewayFixture fixture)
         var job = await StartedJobAsync();
         var (token, _, _) = await IssueAsync();
 
-        await using var stream = await SseClient.OpenAsync(_b, $"/jobs/{job}/stream?access_token={token}");
+        await using var stream = await SseClient.OpenAsync(_tokenOnlyB, $"/jobs/{job}/stream?access_token={token}");
         Assert.Equal(HttpStatusCode.OK, stream.Response.StatusCode);
         await stream.ExpectAsync(EventTypes.Status);
         await fixture.Bus.Publish(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job)));
@@ -97,7 +101,7 @@ public class StreamTokenTests(GatewayFixture fixture)
         var request = new HttpRequestMessage(HttpMethod.Get, "/progress/stream");
         request.Headers.Add("Cookie", $"vidline_stream={token}");
         request.Headers.Accept.ParseAdd("text/event-stream");
-        using var response = await _b.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await _tokenOnlyB.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
     }
@@ -108,12 +112,12 @@ public class StreamTokenTests(GatewayFixture fixture)
         var (mine, other) = (await StartedJobAsync(), await StartedJobAsync());
         var (token, _, _) = await IssueAsync(new { jobs = new[] { mine } });
 
-        var refused = await _a.GetAsync($"/jobs/{other}/stream?access_token={token}");
+        var refused = await _tokenOnlyA.GetAsync($"/jobs/{other}/stream?access_token={token}");
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
 
         // Asking for both jobs by ?jobs= does not widen the token.
-        await using var stream = await SseClient.OpenAsync(_a, $"/progress/stream?jobs={mine},{other}&access_token={token}");
+        await using var stream = await SseClient.OpenAsync(_tokenOnlyA, $"/progress/stream?jobs={mine},{other}&access_token={token}");
         var snapshot = await stream.ExpectAsync(EventTypes.Status);
         Assert.Equal(mine, snapshot.Json.GetProperty("id").GetGuid());
         await fixture.Bus.Publish(Messages.Progress(other, Stages.Transcoding, 30));
@@ -135,7 +139,7 @@ public class StreamTokenTests(GatewayFixture fixture)
         foreach (var (token, title) in new[] { (expired, "Stream token expired"), (tampered, "Stream token invalid"), ("garbage", "Stream token invalid") })
         foreach (var url in new[] { $"/jobs/{job}/stream", "/progress/stream" })
         {
-            var response = await _b.GetAsync($"{url}?access_token={Uri.EscapeDataString(token)}");
+            var response = await _tokenOnlyB.GetAsync($"{url}?access_token={Uri.EscapeDataString(token)}");
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal(title, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("title").GetString());
