@@ -281,7 +281,7 @@ edge_up() {
     edge_render
     local conf="$NGINX_DIR/nginx.conf"
     if pid_alive "$(nginx_pid)" nginx; then
-        nginx -c "$conf" -p "$NGINX_DIR/" -s reload 2>/dev/null
+        edge_reload "$conf"
         log "edge reloaded: http://$EDGE_BIND:$EDGE_PORT/"
         return 0
     fi
@@ -295,6 +295,25 @@ edge_up() {
         sleep 0.1
     done
     die "nginx started but does not listen on $EDGE_BIND:$EDGE_PORT"
+}
+
+# edge_reload CONF: a reload is asynchronous (the signal returns at once). Until the old workers have been told to stop
+# they still accept connections under the old configuration, and one accepted just as it stops can be left unanswered.
+# So wait until each old worker is gone or says it is shutting down: then every new connection meets the new one.
+edge_reload() {
+    local master old pid i waiting
+    master=$(cat "$(nginx_pid)")
+    old=$(ps -o pid=,args= --ppid "$master" | awk '/worker process$/ {print $1}')
+    nginx -c "$1" -p "$NGINX_DIR/" -s reload 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        waiting=0
+        for pid in $old; do
+            ps -o args= -p "$pid" 2>/dev/null | grep -q 'worker process$' && waiting=1
+        done
+        ((waiting)) || return 0
+        sleep 0.1
+    done
+    log "warning: the edge's old workers still accept connections 10 s after the reload"
 }
 
 edge_down() {

@@ -51,6 +51,8 @@ cmd_create() {
     local tenant=${1:-}
     [[ $tenant =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] ||
         die "a tenant name is 1 to 63 of a-z 0-9 _ - starting with a letter or digit (got '${tenant}'): make key TENANT=name"
+    # Jobs from before API keys belong to "anonymous": a key for that name would open all of them.
+    [[ $tenant != anonymous ]] || die "'anonymous' is reserved: jobs submitted before API keys belong to it"
     require_table
     local key
     key=$(create_key "$tenant")

@@ -110,7 +110,7 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
         r.GetFieldValue<DateTimeOffset>(offset + 10),
         r.IsDBNull(offset + 11) ? null : r.GetFieldValue<DateTimeOffset>(offset + 11),
         r.IsDBNull(offset + 12) ? null : r.GetString(offset + 12),
-        r.IsDBNull(offset + 13) ? null : JsonDocument.Parse(links.SignAll(r.GetString(offset + 13))).RootElement.Clone());
+        r.IsDBNull(offset + 13) ? null : JsonDocument.Parse(links.SignAll(r.GetString(offset + 13), r.GetGuid(offset))).RootElement.Clone());
 
     private static IReadOnlyList<EventSummary> ReadEvents(string json) =>
         JsonSerializer.Deserialize<List<EventSummary>>(json, ServiceDefaults.ServiceDefaults.ApiJson) ?? [];

@@ -65,6 +65,9 @@ public class TenantTests(Pipeline pipeline) : IClassFixture<Pipeline>
     {
         var key = await pipeline.CreateKeyAsync("revoked-tenant");
         Assert.Matches("^vl_[A-Za-z0-9_-]{43}$", key);
+        // Jobs from before API keys belong to "anonymous": no key may be made for it, nor for a name keys.sh cannot quote.
+        foreach (var reserved in new[] { "anonymous", "Acme", "a;b", "" })
+            await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.CreateKeyAsync(reserved));
         using var client = new HttpClient { BaseAddress = pipeline.Edge.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/jobs")).StatusCode);

@@ -32,12 +32,15 @@ public sealed partial class OutputLinks(byte[] secret, TimeProvider clock, IOpti
     [GeneratedRegex("^/outputs/(?<job>[0-9a-f]{32})/(?<file>.+)$")]
     private static partial Regex UnsignedPath();
 
-    /// <summary>The signed URL of a stored output path; anything else comes back as it is.</summary>
-    public string Sign(string path)
+    /// <summary>
+    /// The signed URL of a stored output path of <paramref name="jobId"/>; anything else comes back as it is. Only the
+    /// job being read is signed: text that names another job's folder (an error message, say) never becomes a key to it.
+    /// </summary>
+    public string Sign(string path, Guid jobId)
     {
         var match = UnsignedPath().Match(path);
-        if (!match.Success) return path;
-        var job = match.Groups["job"].Value;
+        var job = jobId.ToString("N");
+        if (!match.Success || match.Groups["job"].Value != job) return path;
         var expires = Expiry();
         return $"/outputs/{expires}/{Signature(expires, job)}/{job}/{match.Groups["file"].Value}";
     }
@@ -48,17 +51,17 @@ public sealed partial class OutputLinks(byte[] secret, TimeProvider clock, IOpti
         return Base64Url.EncodeToString(MD5.HashData(material));
     }
 
-    /// <summary>The same JSON with every output path in it (at any depth) signed: a job's <c>result</c>, a <c>done</c> event.</summary>
-    public string SignAll(string json)
+    /// <summary>The same JSON with every output path of <paramref name="jobId"/> in it (at any depth) signed: a job's <c>result</c>, a <c>done</c> event.</summary>
+    public string SignAll(string json, Guid jobId)
     {
         if (!json.Contains("/outputs/", StringComparison.Ordinal)) return json;
         using var document = JsonDocument.Parse(json);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer)) Write(document.RootElement, writer);
+        using (var writer = new Utf8JsonWriter(buffer)) Write(document.RootElement, writer, jobId);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private void Write(JsonElement element, Utf8JsonWriter writer)
+    private void Write(JsonElement element, Utf8JsonWriter writer, Guid jobId)
     {
         switch (element.ValueKind)
         {
@@ -67,17 +70,17 @@ public sealed partial class OutputLinks(byte[] secret, TimeProvider clock, IOpti
                 foreach (var property in element.EnumerateObject())
                 {
                     writer.WritePropertyName(property.Name);
-                    Write(property.Value, writer);
+                    Write(property.Value, writer, jobId);
                 }
                 writer.WriteEndObject();
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
-                foreach (var item in element.EnumerateArray()) Write(item, writer);
+                foreach (var item in element.EnumerateArray()) Write(item, writer, jobId);
                 writer.WriteEndArray();
                 break;
             case JsonValueKind.String:
-                writer.WriteStringValue(Sign(element.GetString()!));
+                writer.WriteStringValue(Sign(element.GetString()!, jobId));
                 break;
             default:
                 element.WriteTo(writer);

@@ -140,7 +140,7 @@ public sealed class EventStreamResult(
     /// (they expire, so they cannot be stored); every other event is the shared, preformatted text.
     /// </summary>
     private static string WireOf(StoredEvent e, OutputLinks links) =>
-        e.Type == Vidline.Contracts.EventTypes.Done ? new SseFrame(e.Type, links.SignAll(e.Data), e.Id).ToString() : e.Wire;
+        e.Type == Vidline.Contracts.EventTypes.Done ? new SseFrame(e.Type, links.SignAll(e.Data, e.JobId), e.Id).ToString() : e.Wire;
 
     private static Task Write(HttpResponse response, SseFrame frame, CancellationToken ct) =>
         response.WriteAsync(frame.ToString(), ct);

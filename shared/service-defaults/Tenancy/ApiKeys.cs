@@ -50,7 +50,9 @@ public sealed partial class ApiKeys(NpgsqlDataSource dataSource)
     /// <summary>A new key for <paramref name="tenant"/>: returned once, stored only as its hash (as keys.sh does).</summary>
     public async Task<string> CreateAsync(string tenant, CancellationToken ct = default)
     {
-        if (!TenantName().IsMatch(tenant)) throw new ArgumentException($"'{tenant}' is not a valid tenant name.", nameof(tenant));
+        // "anonymous" owns the jobs from before API keys (keys.sh refuses it too).
+        if (!TenantName().IsMatch(tenant) || tenant == "anonymous")
+            throw new ArgumentException($"'{tenant}' is not a valid tenant name.", nameof(tenant));
         var key = ApiKey.Generate();
         await using var command = dataSource.CreateCommand("INSERT INTO api_keys (tenant, key_hash, key_prefix) VALUES (@tenant, @hash, @prefix)");
         command.Parameters.AddWithValue("tenant", tenant);

@@ -13,13 +13,13 @@ public sealed class AuthOptions
 
 /// <summary>
 /// Which tenant a key hash belongs to, remembered for <see cref="AuthOptions.KeyCacheSeconds"/> so a busy client costs
-/// one query per interval, not one per request. Unknown keys are remembered too (a flood of wrong keys stays off the
-/// database); the number of entries is bounded, so that flood cannot grow memory either.
+/// one query per interval, not one per request. Only known keys are remembered, in a bounded cache: unknown ones
+/// would let a flood of random keys fill it and push every tenant's lookups to the database. Each unknown key costs
+/// one query; the edge's per-address limits bound how many arrive at once.
 /// </summary>
 public sealed class TenantKeyCache(ApiKeys keys, IOptions<AuthOptions> options) : IDisposable
 {
     private const int MaxEntries = 10_000;
-    private const string NoTenant = "";
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxEntries });
     private readonly TimeSpan _lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.KeyCacheSeconds));
 
@@ -27,7 +27,7 @@ public sealed class TenantKeyCache(ApiKeys keys, IOptions<AuthOptions> options) 
     {
         var hash = ApiKey.Hash(key);
         var entry = Convert.ToHexString(hash);
-        if (_cache.TryGetValue(entry, out string? cached)) return cached is NoTenant ? null : cached;
+        if (_cache.TryGetValue(entry, out string? cached)) return cached;
         string? tenant;
         try
         {
@@ -38,8 +38,8 @@ public sealed class TenantKeyCache(ApiKeys keys, IOptions<AuthOptions> options) 
             // The gateway may run before ingest-api has created the table: nobody can be let in yet, and nobody is wrong.
             throw new ServiceUnavailableException("API keys are not set up yet (ingest-api has not migrated the database); try again shortly.");
         }
-        if (_lifetime > TimeSpan.Zero)
-            _cache.Set(entry, tenant ?? NoTenant, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _lifetime });
+        if (tenant is not null && _lifetime > TimeSpan.Zero)
+            _cache.Set(entry, tenant, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _lifetime });
         return tenant;
     }
 
