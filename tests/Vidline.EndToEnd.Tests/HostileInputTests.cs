@@ -280,8 +280,10 @@ public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : I
             }));
 
             var refusals = answers.OfType<Answer>().ToList();
-            var others = await world.Other.Client.SendAsync(HostileRequest.Get("/jobs"));
-            var otherStream = await world.Other.Client.SendAsync(Live("/progress/stream"));
+            // Another client: another tenant, from another address (the edge's limits are per address).
+            var bystander = world.Other.Client.From(IPAddress.Parse("127.0.0.2"));
+            var others = await bystander.SendAsync(HostileRequest.Get("/jobs"));
+            var otherStream = await bystander.SendAsync(Live("/progress/stream"));
 
             Assert.True(refusals.Count > 0, $"all {flood} streams of one client were let in");
             Assert.True(refusals.All(ProblemAnswer.IsTooMany), $"{refusals.Count} of {flood} streams were refused, not all with 429:\n" +

@@ -107,9 +107,15 @@ public sealed class HostileClient(int edgePort, HttpClient identity, ConcurrentB
     /// <summary>Long enough for an upload's probe on a busy machine; a stream that runs longer is reported as not ended.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
+    /// <summary>The client's own address; every 127.x.y.z is this machine, so tests can be different clients to the edge.</summary>
+    public IPAddress Source { get; private init; } = IPAddress.Loopback;
+
+    /// <summary>The same tenant, connecting from another address (the edge counts its per-address limits by it).</summary>
+    public HostileClient From(IPAddress source) => new(edgePort, identity, accepted) { Source = source };
+
     public async Task<Answer> SendAsync(HostileRequest request)
     {
-        using var tcp = new TcpClient();
+        using var tcp = new TcpClient(new IPEndPoint(Source, 0));
         await tcp.ConnectAsync(IPAddress.Loopback, edgePort);
         var stream = tcp.GetStream();
         using var patience = new CancellationTokenSource(Patience);

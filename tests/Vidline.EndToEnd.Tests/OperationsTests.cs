@@ -196,7 +196,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
             .SelectMany(path => path.Value.EnumerateObject().Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}")).Order();
         Assert.Equal([
             "GET /jobs", "GET /jobs/{id}", "GET /jobs/{id}/stream", "GET /progress/stats", "GET /progress/stream", "GET /stages",
-            "POST /jobs/{id}/cancel", "POST /jobs/{id}/retry", "POST /process",
+            "POST /jobs/{id}/cancel", "POST /jobs/{id}/retry", "POST /process", "POST /streams/token",
         ], operations);
         var schemas = document.GetProperty("components").GetProperty("schemas");
         foreach (var schema in new[] { "ProblemDetails", "JobAccepted", "JobCommandReply", "JobView", "JobPage", "ProgressStats" })
@@ -224,7 +224,7 @@ public class OperationsTests(Pipeline pipeline) : IClassFixture<Pipeline>
 
         await page.GotoAsync(edge + "api");
 
-        await Assertions.Expect(page.Locator("section.op")).ToHaveCountAsync(9);
+        await Assertions.Expect(page.Locator("section.op")).ToHaveCountAsync(10);
         await Assertions.Expect(page.Locator("#title")).ToContainTextAsync("Vidline public API");
         var upload = page.Locator("section.op", new() { HasText = "Submit a video" });
         await Assertions.Expect(upload.Locator("td", new() { HasText = "multipart/form-data" })).ToBeVisibleAsync();

@@ -93,6 +93,8 @@ public sealed class Pipeline : IAsyncLifetime
             ["Outputs__SigningSecret"] = OutputSigningSecret,
             ["Streams__TokenSecret"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
             ["Auth__KeyCacheSeconds"] = "0", // a key revoked by a test is refused at once
+            // Storage here can be small (the fault tests' is a 256 MB tmpfs): keep 16 MB free, not the default 1 GiB.
+            ["Upload__StorageReserveBytes"] = (16 * 1024 * 1024).ToString(),
         };
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
         var ports = Manifest.Services.ToDictionary(s => s.Name, _ => FreePort());

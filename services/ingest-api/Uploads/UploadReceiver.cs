@@ -148,11 +148,12 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
     private UploadRejection RejectionFor(Exception e, Guid jobId, bool submitted) => e switch
     {
         _ when StorageFull.Is(e) => StorageFullRejection(),
-        // The server gave up on the client: it sent too slowly (408), say.
-        BadHttpRequestException bad => new(bad.StatusCode, "Upload not received",
-            bad.StatusCode == StatusCodes.Status408RequestTimeout
-                ? "The client sent the upload too slowly (or paused too long), so it was abandoned. Send the video again."
-                : "The upload was not a well-formed HTTP request body."),
+        // The server gave up on a client that sent too slowly (or paused too long).
+        BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => new(408, "Upload not received",
+            "The client sent the upload too slowly (or paused too long), so it was abandoned. Send the video again."),
+        // Mostly a client that hung up mid-body ("unexpected end of request content"), else a malformed chunked body.
+        BadHttpRequestException bad => new(bad.StatusCode, "Upload interrupted",
+            "The upload was interrupted before it completed (or its HTTP body was malformed). Send the video again."),
         // The file being written went with its ended job. Before the video part there is no upload folder to miss.
         IOException when submitted && UploadRemoved(jobId) => EndedMeanwhile(jobId),
         OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested =>
