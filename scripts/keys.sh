@@ -31,8 +31,7 @@ require_table() {
     [[ $exists == t ]] || die "table api_keys does not exist yet in database $PG_DATABASE: run 'make up' first (ingest-api creates it when it starts)"
 }
 
-# 32 random bytes, base64url without padding: 43 characters.
-new_key() { printf 'vl_%s' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"; }
+new_key() { printf 'vl_%s' "$(random_base64url)"; }
 
 key_hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 

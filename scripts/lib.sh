@@ -85,6 +85,9 @@ stop_pid() {
     rm -f "$file"
 }
 
+# random_base64url: 32 random bytes as base64url without padding (43 characters): secrets and API keys.
+random_base64url() { head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
 # state_secret FILE VARIABLE: the secret in $VARIABLE if set, else the one in $VIDLINE_STATE/FILE, generated there once
 # (32 random bytes, base64url) and readable only by its owner. The edge and the gateway read the same file, so
 # they agree however often either restarts.
@@ -92,7 +95,7 @@ state_secret() {
     local file="$VIDLINE_STATE/$1" variable=$2
     if [[ -n ${!variable:-} ]]; then printf '%s\n' "${!variable}"; return 0; fi
     if [[ ! -s $file ]]; then
-        (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$file.new" && mv "$file.new" "$file")
+        (umask 077 && random_base64url >"$file.new" && mv "$file.new" "$file")
     fi
     cat "$file"
 }

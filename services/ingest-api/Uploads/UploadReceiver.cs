@@ -187,9 +187,9 @@ public sealed class UploadReceiver(IMediaStore store, MediaProbe probe, IPublish
         {
             return await probe.ProbeAsync(store.PathFor(sourceKey), cancellationToken);
         }
-        // The file was stored a moment ago: gone now under ffprobe, it went with its job, which ended meanwhile.
-        // That, not the media, is the reason.
-        catch (UnusableMediaException) when (!store.Exists(sourceKey) || UploadRemoved(jobId))
+        // The file was stored a moment ago: gone now under ffprobe, it went with its job, which ended meanwhile
+        // (JobFiles removed the upload folder). That, not the media, is the reason.
+        catch (UnusableMediaException) when (!store.Exists(sourceKey))
         {
             throw EndedMeanwhile(jobId);
         }

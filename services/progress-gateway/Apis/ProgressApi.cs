@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Vidline.Contracts;
 using Vidline.ProgressGateway.Access;
 using Vidline.ProgressGateway.Operations;

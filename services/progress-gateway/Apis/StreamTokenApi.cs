@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Vidline.ProgressGateway.Access;
 using Vidline.ServiceDefaults;
+using Vidline.ServiceDefaults.Tenancy;
 
 namespace Vidline.ProgressGateway.Apis;
 
@@ -21,8 +22,8 @@ public static class StreamTokenApi
 
     public static IEndpointRouteBuilder MapStreamTokenApi(this IEndpointRouteBuilder app)
     {
+        // An API key buys it (the fallback policy: a stream token never buys another).
         app.MapPost("/streams/token", Issue)
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(StreamAccess.ApiKeyScheme).RequireAuthenticatedUser())
             .WithSummary("A stream token for EventSource")
             .WithDescription($"Optional JSON body {{\"jobs\": [ids], \"ttl_seconds\": n}}: at most {StreamTokenOptions.MaxJobs} job ids, " +
                              $"1 to {StreamTokenOptions.MaxLifetimeSeconds} seconds. Pass the token as ?access_token= on GET /jobs/{{id}}/stream " +
@@ -65,7 +66,7 @@ public static class StreamTokenApi
         }
 
         var expiresAt = clock.GetUtcNow().AddSeconds(ttl);
-        var token = tokens.Issue(new StreamGrant(http.User.Identity!.Name!, jobs, expiresAt));
+        var token = tokens.Issue(new StreamGrant(http.Tenant(), jobs, expiresAt));
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Cookies.Append(StreamTokenHandler.CookieName, token, new CookieOptions
         {

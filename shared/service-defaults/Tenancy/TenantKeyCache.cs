@@ -35,7 +35,8 @@ public sealed class TenantKeyCache(ApiKeys keys, IOptions<AuthOptions> options) 
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            // The gateway may run before ingest-api has created the table: nobody can be let in yet, and nobody is wrong.
+            // Each service migrates the table before it serves; it is missing only when the database was replaced
+            // under a running service: nobody can be let in yet, and nobody is wrong.
             throw new ServiceUnavailableException("API keys are not set up yet (ingest-api has not migrated the database); try again shortly.");
         }
         if (tenant is not null && _lifetime > TimeSpan.Zero)

@@ -146,4 +146,24 @@ public class StreamTokenTests(GatewayFixture fixture)
             Assert.StartsWith("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
         }
     }
+
+    [Fact]
+    public async Task Only_an_api_key_buys_a_stream_token_never_a_stream_token()
+    {
+        var (token, _, _) = await IssueAsync();
+        using var withCookie = new HttpRequestMessage(HttpMethod.Post, "/streams/token");
+        withCookie.Headers.Add("Cookie", $"{StreamTokenHandler.CookieName}={token}");
+
+        foreach (var response in new[]
+                 {
+                     await _tokenOnlyA.PostAsync("/streams/token", null),
+                     await _tokenOnlyA.PostAsync($"/streams/token?access_token={token}", null),
+                     await _tokenOnlyA.SendAsync(withCookie),
+                 })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        }
+    }
 }
