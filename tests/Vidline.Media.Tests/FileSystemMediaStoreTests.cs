@@ -8,6 +8,27 @@ public sealed class FileSystemMediaStoreTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("vidline-store-").FullName;
 
     [Fact]
+    public async Task Deleting_a_prefix_leaves_no_folder_that_held_only_it_and_keeps_the_top_level_areas()
+    {
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = _root }));
+        var job = Guid.NewGuid().ToString("N");
+        await store.WriteAsync($"work/{job}/renditions/attempt-1/360p.mp4", new MemoryStream([1, 2, 3]), null, CancellationToken.None);
+        await store.WriteAsync($"work/{job}/completed/transcoding-attempt-1.json", new MemoryStream([1]), null, CancellationToken.None);
+        await store.WriteAsync($"work/other/renditions/attempt-1/360p.mp4", new MemoryStream([1]), null, CancellationToken.None);
+
+        await store.DeletePrefixAsync($"work/{job}/renditions/attempt-1", CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(_root, "work", job, "renditions"))); // held only the attempt
+        Assert.True(store.Exists($"work/{job}/completed/transcoding-attempt-1.json")); // its sibling stays, and so its parent
+
+        await store.DeletePrefixAsync($"work/{job}/completed", CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(_root, "work", job)));
+        Assert.True(store.Exists("work/other/renditions/attempt-1/360p.mp4"));
+
+        await store.DeletePrefixAsync("work/other", CancellationToken.None);
+        Assert.True(Directory.Exists(Path.Combine(_root, "work"))); // a top-level area stays, empty
+    }
+
+    [Fact]
     public async Task A_write_interrupted_midway_leaves_neither_the_file_nor_a_partial_one()
     {
         var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = _root }));

@@ -138,7 +138,9 @@ public sealed class DurableQueueTests : IAsyncLifetime
     {
         var response = await _management.PostAsJsonAsync($"/api/queues/{_vhost}/{queue}/get",
             new { count = 100, ackmode = "ack_requeue_true", encoding = "auto" });
-        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return [];
+        // Not there yet (404); a get on a quorum queue declared a moment ago was once answered 400 in CI (a queue not
+        // ready to serve, as far as can be told): either way nothing to read yet, and the caller polls until its deadline.
+        if (response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.BadRequest) return [];
         response.EnsureSuccessStatusCode();
         return [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()];
     }

@@ -97,5 +97,27 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
         var path = PathFor(prefix);
         if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
         else if (File.Exists(path)) File.Delete(path);
+        RemoveEmptyParents(path);
+    }
+
+    /// <summary>
+    /// Keys have no folders: a deleted prefix leaves none behind that held only it. Without this, an attempt that
+    /// removes its output after its job's folder was already removed (a cancel racing the stage) left the empty
+    /// folders it had recreated, <c>work/{job}/renditions</c>, for nobody to remove. The top-level areas (uploads,
+    /// work, outputs) stay; a folder something was just written into is not empty, and rmdir refuses it.
+    /// </summary>
+    private void RemoveEmptyParents(string path)
+    {
+        for (var folder = Path.GetDirectoryName(path);
+             folder is not null && Path.GetDirectoryName(folder) is { } area && area.Length > _root.Length && area.StartsWith(_root, StringComparison.Ordinal);
+             folder = area)
+        {
+            try
+            {
+                if (!Directory.Exists(folder) || Directory.EnumerateFileSystemEntries(folder).Any()) return;
+                Directory.Delete(folder, recursive: false);
+            }
+            catch (IOException) { return; } // something arrived in it meanwhile: it is not ours to remove
+        }
     }
 }
