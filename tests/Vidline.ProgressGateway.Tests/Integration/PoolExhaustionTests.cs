@@ -22,8 +22,9 @@ public sealed class PoolExhaustionTests : IAsyncLifetime
     {
         _broker = await BrokerVirtualHost.CreateAsync($"vidline-gw-pool-{_suffix}");
         _storage = Directory.CreateTempSubdirectory("vidline-gw-storage-").FullName;
-        // Two connections, and a one-second wait for one (Npgsql's Timeout; its default is 15 s).
-        _gateway = new GatewayFactory($"{LocalServers.Postgres};Database={Database};Timeout=1", _broker.Name, _storage,
+        // Two connections, and a bounded wait for one (Npgsql's Timeout; its default is 15 s). The same Timeout bounds
+        // opening a connection: with one second, the gateway once failed to start on a loaded CI machine.
+        _gateway = new GatewayFactory($"{LocalServers.Postgres};Database={Database};Timeout=4", _broker.Name, _storage,
             new Dictionary<string, string> { ["Database:MaxPoolSize"] = "2" });
         _ = _gateway.Server;
         Assert.Equal(BusHealthStatus.Healthy, await _gateway.Services.GetRequiredService<IBusControl>()
