@@ -16,8 +16,11 @@ public sealed record RenditionTarget(string Name, int Width, int Height, int Vid
         new(Name, Width, Height, VideoBitrateKbps, AudioBitrateKbps, key, Aspect?.ToString());
 }
 
-/// <summary>A rendition on local disk.</summary>
-public sealed record RenditionFile(string Path, RenditionTarget Target, bool HasAudio)
+/// <summary>
+/// A rendition on local disk. <c>Path</c> is what ffmpeg opens to read its picture; <c>AudioPath</c>, when set, is
+/// where its sound is instead (one audio track shared by every rung); null means the sound is in <c>Path</c>.
+/// </summary>
+public sealed record RenditionFile(string Path, RenditionTarget Target, bool HasAudio, string? AudioPath = null)
 {
     /// <summary>The rendition as messages carry it. A silent rendition says so with an audio bitrate of 0.</summary>
     public Rendition ToRendition(string key) =>
