@@ -11,25 +11,31 @@ namespace Vidline.ProgressGateway;
 /// its last event. Progress and warnings are stored only for the job's newest run while that run has no
 /// <c>done</c>; anything else is stale news. The row records the newest run seen and the newest finished one.
 ///
-/// Resume by Last-Event-ID is only exact if an id never becomes visible after a larger one (a reader that
-/// has seen 12 must never later find 11). A sequence alone does not give that across concurrent
-/// transactions, so every writer takes one advisory lock: id assignment and commit happen in id order.
+/// Every write to a job's rows holds that job's lock for its whole transaction, and takes it before writing
+/// anything: jobs never wait for each other, and one job's events are numbered in the order they commit
+/// (<see cref="EventOrder"/>), whichever instance or source they came from.
 /// NOTIFY inside the transaction is delivered at commit, which is exactly when the rows become readable.
 /// </summary>
 public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
 {
     public const string Channel = "vidline_events";
-    private const long WriteLock = 0x5649444C494E45; // "VIDLINE"
 
     /// <summary>An event of run <c>r</c> is news while no newer run has begun and run <c>r</c> has not finished.</summary>
     private const string IsNews = "{0}.run >= j.run AND {0}.run > j.finished_run";
 
     public async Task<int> AppendProgressAsync(IReadOnlyList<ProgressReported> events, CancellationToken ct)
     {
-        if (events.Count == 0) return 0;
+        var stored = 0;
+        foreach (var chunk in events.Chunk(EventOrder.PerTransaction))
+            stored += await AppendProgressChunkAsync(chunk, ct);
+        return stored;
+    }
+
+    private async Task<int> AppendProgressChunkAsync(IReadOnlyList<ProgressReported> events, CancellationToken ct)
+    {
         var ordered = events.Select(StoredFields.Bounded).OrderBy(e => e.Run).ThenBy(e => e.Timestamp).ToList();
 
-        return await InWriteTransaction(async (connection, transaction) =>
+        return await InWriteTransaction(ordered.Select(e => e.JobId), async (connection, transaction) =>
         {
             await TouchJobsAsync(connection, transaction, ordered.Select(e => (e.JobId, e.Run)), ct);
             // Overall progress only moves forward, on the row and on the wire: each stored event carries the
@@ -46,8 +52,8 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
                     WHERE {string.Format(IsNews, "i")}
                 ),
                 inserted AS (
-                    INSERT INTO progress_events (job_id, run, message_id, type, stage, progress, message, data, created_at)
-                    SELECT n.job_id, n.run, n.message_id, 'progress', n.stage, n.overall, n.message,
+                    INSERT INTO progress_events (id, job_id, run, message_id, type, stage, progress, message, data, created_at)
+                    SELECT {string.Format(EventOrder.NewId, "n.ord")}, n.job_id, n.run, n.message_id, 'progress', n.stage, n.overall, n.message,
                            jsonb_set(n.data::jsonb, ARRAY['progress'], to_jsonb(n.overall)), n.created_at
                     FROM news n
                     ORDER BY n.ord
@@ -85,7 +91,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
     /// (which finishes the run). A snapshot older than the one the row shows (reordered delivery) changes nothing.
     /// </summary>
     public Task<int> ApplyStatusAsync(JobStatusChanged status, CancellationToken ct) =>
-        InWriteTransaction(async (connection, transaction) =>
+        InWriteTransaction([status.JobId], async (connection, transaction) =>
         {
             var e = StoredFields.Bounded(status);
             var final = JobStatuses.IsFinal(e.Status);
@@ -127,7 +133,7 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
 
     /// <summary>Warnings follow the same rule as progress: only news about the job's current run is stored.</summary>
     public Task<int> AppendWarningAsync(WarningReported warning, CancellationToken ct) =>
-        InWriteTransaction(async (connection, transaction) =>
+        InWriteTransaction([warning.JobId], async (connection, transaction) =>
         {
             var e = StoredFields.Bounded(warning);
             await TouchJobsAsync(connection, transaction, [(e.JobId, e.Run)], ct);
@@ -135,13 +141,18 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
                 e.Stage, e.Message, EventPayloads.Warning(e), e.Timestamp, ct, onlyIfNews: true);
         }, ct);
 
-    /// <summary>Removes an expired job; its events go with it (ON DELETE CASCADE).</summary>
-    public async Task ForgetJobAsync(Guid jobId, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand("DELETE FROM jobs WHERE id = @id");
-        command.Parameters.AddWithValue("id", jobId);
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    /// <summary>
+    /// Removes an expired job; its events go with it (ON DELETE CASCADE), and the store remembers the newest id it
+    /// forgot (<c>event_retention</c>), so a client resuming from before it starts afresh.
+    /// </summary>
+    public Task ForgetJobAsync(Guid jobId, CancellationToken ct) =>
+        InWriteTransaction([jobId], async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand("DELETE FROM jobs WHERE id = @id", connection, transaction);
+            command.Parameters.AddWithValue("id", jobId);
+            await command.ExecuteNonQueryAsync(ct);
+            return 0;
+        }, ct);
 
     /// <summary>
     /// Makes sure each job has a row (a job's first progress may overtake its first status) and that the row
@@ -172,8 +183,8 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
         CancellationToken ct, bool onlyIfNews = false)
     {
         await using var insert = new NpgsqlCommand($"""
-            INSERT INTO progress_events (job_id, run, message_id, type, stage, message, data, created_at)
-            SELECT @job, @run, @message_id, @type, @stage, @message, @data::jsonb, @created
+            INSERT INTO progress_events (id, job_id, run, message_id, type, stage, message, data, created_at)
+            SELECT {string.Format(EventOrder.NewId, 1)}, @job, @run, @message_id, @type, @stage, @message, @data::jsonb, @created
             {(onlyIfNews ? $"WHERE EXISTS (SELECT 1 FROM jobs j, (SELECT @run AS run) e WHERE j.id = @job AND {string.Format(IsNews, "e")})" : "")}
             ON CONFLICT (message_id) DO NOTHING
             """, connection, transaction);
@@ -191,12 +202,21 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
 
-    private async Task<int> InWriteTransaction(Func<NpgsqlConnection, NpgsqlTransaction, Task<int>> work, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="work"/> holding the locks of <paramref name="jobs"/> until commit. They are taken first,
+    /// before anything is written (so before the transaction has an id: it gets one only after the job's previous
+    /// writer committed), and in one order, so two transactions that share jobs never wait for each other in a circle.
+    /// </summary>
+    private async Task<int> InWriteTransaction(IEnumerable<Guid> jobs, Func<NpgsqlConnection, NpgsqlTransaction, Task<int>> work,
+        CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({WriteLock})", connection, transaction))
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(k) FROM unnest(@keys) AS k", connection, transaction))
+        {
+            lockCommand.Parameters.Add(Array("keys", NpgsqlDbType.Bigint, jobs.Select(EventOrder.JobLock).Distinct().Order()));
             await lockCommand.ExecuteNonQueryAsync(ct);
+        }
 
         var stored = await work(connection, transaction);
         if (stored > 0)

@@ -6,7 +6,8 @@ namespace Vidline.ProgressGateway;
 /// <summary>
 /// The one reader of new events on this instance: whichever instance stored an event, every instance's
 /// clients see it. LISTEN wakes it promptly; a one-second poll covers a lost notification or a dropped
-/// connection. It reads strictly after its cursor, so nothing is dispatched twice or skipped.
+/// connection. It reads strictly after its cursor and below the horizon (<see cref="EventOrder"/>), so nothing is
+/// dispatched twice or skipped.
 /// </summary>
 public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory history, LiveFeed feed, ILogger<EventTailer> logger)
     : BackgroundService
@@ -46,12 +47,17 @@ public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory histor
                     _databaseAway = false;
                 }
 
+                var heldBack = 0;
                 while (true)
                 {
                     // Cleared before reading: a notification that lands during the read triggers another one.
                     _notified = false;
                     await DrainAsync(stoppingToken);
-                    if (!_notified) await connection.WaitAsync(Poll, stoppingToken);
+                    // Events committed above the horizon wait for an older transaction, which may store nothing (and
+                    // so never notify): look again soon, backing off while it stays open.
+                    heldBack = await history.HeldBackAsync(stoppingToken) ? heldBack + 1 : 0;
+                    var wait = heldBack == 0 ? Poll : TimeSpan.FromMilliseconds(Math.Min(Poll.TotalMilliseconds, 2 << Math.Min(heldBack, 10)));
+                    if (!_notified) await connection.WaitAsync(wait, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -52,5 +52,20 @@ public static class GatewayMigrations
         new("0003_jobs_by_owner", """
             CREATE INDEX jobs_owner_created_idx ON jobs (owner, created_at DESC, id DESC);
             """),
+        // Event ids now come from transaction ids (EventOrder), so they have gaps: "older than the oldest stored" no
+        // longer says whether a client lost events. The store remembers the newest id it deleted instead, however a
+        // row goes (an expired job's cascade, or by hand). Before this, the oldest stored id told: it starts there.
+        new("0004_forgotten_events", """
+            CREATE TABLE event_retention (forgotten_upto bigint NOT NULL);
+            INSERT INTO event_retention SELECT COALESCE(min(id) - 1, 0) FROM progress_events;
+
+            CREATE FUNCTION remember_forgotten_events() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE event_retention SET forgotten_upto = GREATEST(forgotten_upto, (SELECT max(id) FROM forgotten));
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER progress_events_forgotten AFTER DELETE ON progress_events
+                REFERENCING OLD TABLE AS forgotten FOR EACH STATEMENT EXECUTE FUNCTION remember_forgotten_events();
+            """),
     ];
 }

@@ -43,13 +43,14 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
 
     /// <summary>
     /// The newest jobs matching a filter, newest first, handed to <paramref name="take"/> one at a time as they are
-    /// read, until it declines one (its budget is spent); returns the latest event id at that same instant: a fresh
-    /// all-jobs stream sends the jobs as snapshots and continues live from that id.
+    /// read, until it declines one (its budget is spent); returns the newest event id below the horizon at that same
+    /// instant (every event up to it is reflected in the rows read; a few after it may be too, and are sent again,
+    /// which a snapshot absorbs): a fresh all-jobs stream sends the jobs as snapshots and continues live from that id.
     /// </summary>
     public async Task<long> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH latest AS (SELECT COALESCE(max(id), 0) AS id FROM progress_events)
+            WITH latest AS (SELECT COALESCE(max(id), 0) AS id FROM progress_events WHERE id < {EventOrder.Horizon})
             SELECT latest.id, picked.* FROM latest LEFT JOIN LATERAL (
                 SELECT {JobColumns}, {LatestEvents} FROM jobs j
                 WHERE (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)

@@ -4,9 +4,8 @@ using Vidline.Contracts;
 namespace Vidline.ProgressGateway.Consumers;
 
 /// <summary>
-/// ffmpeg reports several times a second per job; storing them a batch per transaction keeps the single
-/// write lock (see <see cref="EventLog"/>) from becoming the bottleneck. Redelivered reports are dropped
-/// by the unique message id.
+/// ffmpeg reports several times a second per job; storing them a batch per transaction keeps commits (and
+/// their NOTIFY) from becoming the bottleneck. Redelivered reports are dropped by the unique message id.
 /// </summary>
 public sealed class ProgressReportedConsumer(EventLog log) : IConsumer<Batch<ProgressReported>>
 {

@@ -77,15 +77,16 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     /// <summary>
     /// Whether a client resuming after <paramref name="resumeFrom"/> gets the exact replay (null) or starts afresh from
     /// status snapshots, told why in a comment: an id newer than any stored was never issued (resuming from it would skip
-    /// every event up to it, <c>done</c> included); one older than the oldest stored has lost events to retention; and a
-    /// replay heavier than <see cref="SseOptions.ReplayMaxBytes"/> costs more than a snapshot.
+    /// every event up to it, <c>done</c> included); one older than the oldest stored, with an event after it forgotten
+    /// (an expired job's), may have lost events to retention; and a replay heavier than
+    /// <see cref="SseOptions.ReplayMaxBytes"/> costs more than a snapshot.
     /// </summary>
     private async Task<SseFrame?> ReasonToStartAfreshAsync(long resumeFrom, EventFilter filter, CancellationToken ct)
     {
-        var (oldest, newest) = await history.RetainedAsync(ct);
+        var (oldest, newest, forgotten) = await history.RetainedAsync(ct);
         if (resumeFrom > newest)
             return new SseFrame(Comment: "Last-Event-ID is newer than any event; starting afresh from a status snapshot");
-        if (resumeFrom < oldest - 1)
+        if (resumeFrom < forgotten && (resumeFrom < oldest || oldest == 0))
             return new SseFrame(Comment: "Last-Event-ID is older than the retained history; starting afresh from a status snapshot");
         if (await history.ExceedsAsync(resumeFrom, filter, options.Value.ReplayMaxBytes, ct))
             return new SseFrame(Comment: "too much to replay since Last-Event-ID; starting afresh from a status snapshot");

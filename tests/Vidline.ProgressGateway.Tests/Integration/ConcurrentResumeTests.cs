@@ -1,0 +1,168 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Vidline.Contracts;
+using static Vidline.ProgressGateway.Tests.Integration.Polling;
+
+namespace Vidline.ProgressGateway.Tests.Integration;
+
+/// <summary>
+/// Writers of many jobs store side by side on both instances (no lock is shared between jobs), yet a client that
+/// drops its connection at any point and resumes with Last-Event-ID on either instance gets every event exactly once,
+/// in order: on a job's stream and on a stream of many jobs.
+/// </summary>
+[Collection(nameof(GatewayFixture))]
+public class ConcurrentResumeTests(GatewayFixture fixture)
+{
+    private const int Jobs = 12;
+    private const int ProgressPerJob = 60;
+
+    private readonly HttpClient[] _clients = [fixture.A.CreateClient(), fixture.B.CreateClient()];
+    private readonly EventLog[] _logs = [.. new[] { fixture.A, fixture.B }.Select(f => f.Services.GetRequiredService<EventLog>())];
+
+    [Fact]
+    public async Task Clients_that_reconnect_at_random_points_miss_nothing_and_get_nothing_twice_under_concurrent_writers()
+    {
+        var jobs = Enumerable.Range(0, Jobs).Select(_ => Guid.NewGuid()).ToArray();
+        await Task.WhenAll(jobs.Select((job, i) => _logs[i % 2].ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default)));
+        var many = await ReconnectingClient.StartAsync(_clients, $"/progress/stream?jobs={string.Join(',', jobs)}", seed: 1);
+        var perJob = new List<(Guid Job, ReconnectingClient Client)>();
+        foreach (var (job, i) in jobs.Take(4).Select((job, i) => (job, i)))
+            perJob.Add((job, await ReconnectingClient.StartAsync(_clients, $"/jobs/{job}/stream", seed: 10 + i)));
+        // They read (and hang up, and resume) while the writers write.
+        var manyReads = many.ReadUntilAsync(seen => seen.Count(e => e.Event == EventTypes.Done) == Jobs);
+        var perJobReads = perJob.Select(p => p.Client.ReadUntilAsync(seen => seen.LastOrDefault()?.Event == EventTypes.Done)).ToList();
+
+        // Eight writers: half call the stores of A and B directly with batches that mix jobs in random order, half
+        // publish through the broker (both instances consume). Every job's progress is spread over all of them.
+        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(100 + w);
+            for (var step = w; step < ProgressPerJob; step += 8)
+            {
+                var batch = jobs.OrderBy(_ => random.Next()).Take(random.Next(1, Jobs + 1))
+                    .Select(job => Messages.Progress(job, Stages.Transcoding, step)).ToList();
+                var missing = jobs.Except(batch.Select(e => e.JobId)).Select(job => Messages.Progress(job, Stages.Transcoding, step));
+                if (w % 2 == 0)
+                {
+                    await _logs[w / 2 % 2].AppendProgressAsync(batch, default);
+                    await _logs[(w / 2 + 1) % 2].AppendProgressAsync(missing.ToList(), default);
+                }
+                else
+                    foreach (var e in batch.Concat(missing)) await fixture.Bus.Publish(e);
+            }
+        }));
+        await Task.WhenAll(writers);
+        await Eventually(async () => (await Task.WhenAll(jobs.Select(fixture.StoredIds))).All(ids => ids.Count == 1 + ProgressPerJob), 60);
+        await Task.WhenAll(jobs.Select((job, i) => i % 2 == 0
+            ? _logs[i / 2 % 2].ApplyStatusAsync(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job)), default)
+            : fixture.Bus.Publish(Messages.Status(job, JobStatuses.Completed, Stages.Storage, result: Messages.Result(job)))));
+
+        await Eventually(async () => (await Task.WhenAll(jobs.Select(fixture.StoredIds))).All(ids => ids.Count == 2 + ProgressPerJob), 60);
+        var stored = new Dictionary<Guid, List<long>>();
+        foreach (var job in jobs) stored[job] = await fixture.StoredIds(job);
+
+        var received = await manyReads;
+        Assert.Equal(stored.Values.SelectMany(ids => ids).Where(id => id > many.StartedAfter).Order(), received.Select(e => e.Id!.Value));
+        Assert.True(many.Connections > 10, $"only {many.Connections} connections");
+
+        foreach (var ((job, client), reads) in perJob.Zip(perJobReads))
+        {
+            var events = await reads;
+            Assert.Equal(stored[job].Where(id => id > client.StartedAfter), events.Select(e => e.Id!.Value));
+            Assert.True(client.Connections > 3, $"only {client.Connections} connections");
+        }
+    }
+
+    [Fact]
+    public async Task An_event_committed_late_is_not_overtaken_on_a_stream_of_many_jobs_nor_skipped()
+    {
+        var (slow, quick) = (Guid.NewGuid(), Guid.NewGuid());
+        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
+        await _logs[1].ApplyStatusAsync(Messages.Status(quick, JobStatuses.Processing, Stages.Transcoding), default);
+        var filter = new EventFilter(new HashSet<Guid> { slow, quick });
+        var history = fixture.A.Services.GetRequiredService<EventHistory>();
+
+        var start = (await fixture.StoredIds(slow)).Concat(await fixture.StoredIds(quick)).Max();
+        await using var stream = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={slow},{quick}&lastEventId={start}");
+
+        // A writer of `slow` stores its event the way EventLog does, then holds its transaction open...
+        await using var connection = await fixture.Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand($"""
+            SELECT pg_advisory_xact_lock(@lock);
+            INSERT INTO progress_events (id, job_id, run, message_id, type, stage, message, data, created_at)
+            VALUES ({string.Format(EventOrder.NewId, 1)}, @job, 1, gen_random_uuid(), 'warning', 'transcoding', 'late',
+                    jsonb_build_object('job_id', @job, 'message', 'late'), now());
+            """, connection, transaction))
+        {
+            hold.Parameters.AddWithValue("lock", EventOrder.JobLock(slow));
+            hold.Parameters.AddWithValue("job", slow);
+            await hold.ExecuteNonQueryAsync();
+        }
+        // ...while another writer commits a later event of another job.
+        await _logs[1].AppendWarningAsync(Messages.Warning(quick, Stages.Transcoding, "early"), default);
+        var quickId = (await fixture.StoredIds(quick))[^1];
+
+        Assert.Empty(await history.ReadAfterAsync(start, filter, 100, default));
+        Assert.True(await history.HeldBackAsync(default));
+        // One job on its own is read up to its newest event: its ids commit in order.
+        Assert.Equal([quickId], (await history.ReadAfterAsync(start, EventFilter.ForJob(quick), 100, default)).Select(e => e.Id));
+
+        await transaction.CommitAsync();
+        var slowId = (await fixture.StoredIds(slow))[^1];
+        Assert.True(slowId < quickId);
+
+        var first = await stream.ExpectAsync(EventTypes.Warning);
+        var second = await stream.ExpectAsync(EventTypes.Warning);
+        Assert.Equal([slowId, quickId], new[] { first.Id!.Value, second.Id!.Value });
+        Assert.Equal([slowId, quickId], (await history.ReadAfterAsync(start, filter, 100, default)).Select(e => e.Id));
+    }
+
+    /// <summary>
+    /// An EventSource that hangs up after a random number of events (0 to 25) and resumes with Last-Event-ID, taking
+    /// turns between the instances. It keeps the events of every connection but the <c>status</c> snapshot it began with.
+    /// </summary>
+    private sealed class ReconnectingClient
+    {
+        private readonly HttpClient[] _instances;
+        private readonly string _url;
+        private readonly Random _random;
+        private readonly List<SseEvent> _events = [];
+        private string? _lastEventId;
+
+        private ReconnectingClient(HttpClient[] instances, string url, int seed) =>
+            (_instances, _url, _random) = (instances, url, new Random(seed));
+
+        /// <summary>The id the first connection's snapshot is current to: the stream carries what comes after it.</summary>
+        public long StartedAfter { get; private set; }
+
+        public int Connections { get; private set; }
+
+        public static async Task<ReconnectingClient> StartAsync(HttpClient[] instances, string url, int seed)
+        {
+            var client = new ReconnectingClient(instances, url, seed);
+            await using var first = await SseClient.OpenAsync(instances[0], url);
+            client.StartedAfter = (await first.ExpectAsync(EventTypes.Status)).Id!.Value;
+            client._lastEventId = client.StartedAfter.ToString();
+            client.Connections = 1;
+            return client;
+        }
+
+        public async Task<List<SseEvent>> ReadUntilAsync(Func<List<SseEvent>, bool> complete)
+        {
+            while (!complete(_events))
+            {
+                var instance = _instances[Connections++ % _instances.Length];
+                await using var stream = await SseClient.OpenAsync(instance, _url, _lastEventId);
+                for (var budget = _random.Next(0, 26); budget > 0 && !complete(_events); budget--)
+                {
+                    if (await stream.NextAsync() is not { } e) break;
+                    Assert.NotEqual(EventTypes.Status, e.Event);
+                    _events.Add(e);
+                    _lastEventId = e.Id!.Value.ToString();
+                }
+            }
+            return _events;
+        }
+    }
+}
