@@ -15,6 +15,18 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
         j.created_at, j.updated_at, j.completed_at, j.error_message, j.result::text
         """;
 
+    /// <summary>The jobs a stream's filter (<c>@jobs</c>, <c>@status</c>, <c>@owner</c>; null means any) lets through.</summary>
+    private const string MatchesFilter = """
+        (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
+          AND (@owner::text IS NULL OR j.owner = @owner)
+        """;
+
+    /// <summary>
+    /// Events a fresh stream's snapshots reflect beyond its starting id are not sent again, up to this many (more only
+    /// while a long transaction holds the horizon back; beyond it the client gets the rest again, which a snapshot absorbs).
+    /// </summary>
+    private const int ReflectedLimit = 1000;
+
     private const string LatestEvents = """
         (SELECT COALESCE(json_agg(x ORDER BY x.id DESC), '[]')::text FROM (
             SELECT id, type, stage, progress, message, created_at FROM progress_events
@@ -42,19 +54,24 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
     }
 
     /// <summary>
-    /// The newest jobs matching a filter, newest first, handed to <paramref name="take"/> one at a time as they are
-    /// read, until it declines one (its budget is spent); returns the newest event id below the horizon at that same
-    /// instant (every event up to it is reflected in the rows read; a few after it may be too, and are sent again,
-    /// which a snapshot absorbs): a fresh all-jobs stream sends the jobs as snapshots and continues live from that id.
+    /// The newest jobs matching a filter, handed to <paramref name="take"/> one at a time as they are read, until it
+    /// declines one (its budget is spent). A fresh all-jobs stream sends them as snapshots and continues from
+    /// <c>Latest</c>, the newest event id below the horizon at that same instant: every event up to it is reflected
+    /// in the rows read. So are the filter's events above it that were already visible (<c>Reflected</c>, up to
+    /// <see cref="ReflectedLimit"/>): the stream does not send those again.
     /// </summary>
-    public async Task<long> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take, CancellationToken ct)
+    public async Task<(long Latest, IReadOnlySet<long> Reflected)> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take,
+        CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH latest AS (SELECT COALESCE(max(id), 0) AS id FROM progress_events WHERE id < {EventOrder.Horizon})
-            SELECT latest.id, picked.* FROM latest LEFT JOIN LATERAL (
+            WITH horizon AS MATERIALIZED (SELECT {EventOrder.Horizon} AS id),
+            latest AS (SELECT COALESCE(max(e.id), 0) AS id FROM progress_events e WHERE e.id < (SELECT id FROM horizon)),
+            reflected AS (SELECT array(
+                SELECT e.id FROM progress_events e JOIN jobs j ON j.id = e.job_id
+                WHERE e.id >= (SELECT id FROM horizon) AND {MatchesFilter} ORDER BY e.id LIMIT {ReflectedLimit}) AS ids)
+            SELECT latest.id, reflected.ids, picked.* FROM latest CROSS JOIN reflected LEFT JOIN LATERAL (
                 SELECT {JobColumns}, {LatestEvents} FROM jobs j
-                WHERE (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
-                  AND (@owner::text IS NULL OR j.owner = @owner)
+                WHERE {MatchesFilter}
                 ORDER BY j.created_at DESC, j.id DESC LIMIT @limit) picked ON true
             """);
         command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter.Jobs?.ToArray() ?? DBNull.Value });
@@ -63,13 +80,15 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
         long latest = 0;
+        IReadOnlySet<long> reflected = new HashSet<long>();
         while (await reader.ReadAsync(ct))
         {
             latest = reader.GetInt64(0);
-            if (reader.IsDBNull(1)) continue;
-            if (!take(ReadJob(reader, offset: 1) with { LatestEvents = ReadEvents(reader.GetString(15)) })) break;
+            reflected = reader.GetFieldValue<long[]>(1).ToHashSet();
+            if (reader.IsDBNull(2)) continue;
+            if (!take(ReadJob(reader, offset: 2) with { LatestEvents = ReadEvents(reader.GetString(16)) })) break;
         }
-        return latest;
+        return (latest, reflected);
     }
 
     /// <summary>A page of <paramref name="owner"/>'s jobs, newest first.</summary>

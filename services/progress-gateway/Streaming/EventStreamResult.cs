@@ -10,6 +10,7 @@ namespace Vidline.ProgressGateway.Streaming;
 /// query ran, so together they cover every id; ids at or below the last one sent are skipped, so nothing
 /// arrives twice. A per-job stream follows one run of its job (<c>endsRun</c>) and ends at that run's
 /// <c>done</c>; an older run's <c>done</c> (a retried job has one per run) passes like any other event.
+/// Events after <c>cursor</c> that the prelude's snapshots already reflect (<c>alreadySent</c>) are not sent.
 /// </summary>
 public sealed class EventStreamResult(
     IReadOnlyList<SseFrame> prelude,
@@ -18,7 +19,8 @@ public sealed class EventStreamResult(
     IDisposable openingTurn,
     EventHistory history,
     SseOptions options,
-    int? endsRun) : IResult
+    int? endsRun,
+    IReadOnlySet<long>? alreadySent = null) : IResult
 {
     // Small pages: a replay's memory is one page per stream, however far behind the client is.
     private const int ReplayPage = 200;
@@ -61,8 +63,9 @@ public sealed class EventStreamResult(
                     replayed += page.Count;
                     foreach (var e in page)
                     {
-                        await response.WriteAsync(WireOf(e, links), ct);
                         last = e.Id;
+                        if (alreadySent?.Contains(e.Id) == true) continue;
+                        await response.WriteAsync(WireOf(e, links), ct);
                         if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                     }
                     await response.Body.FlushAsync(ct);
@@ -95,8 +98,9 @@ public sealed class EventStreamResult(
                 while (reader.TryRead(out var e))
                 {
                     if (e.Id <= last) continue;
-                    await response.WriteAsync(WireOf(e, links), ct);
                     last = e.Id;
+                    if (alreadySent?.Contains(e.Id) == true) continue;
+                    await response.WriteAsync(WireOf(e, links), ct);
                     if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }
                 await response.Body.FlushAsync(ct);

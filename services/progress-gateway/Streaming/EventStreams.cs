@@ -60,7 +60,7 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
 
             var snapshots = new List<string>();
             var budget = options.Value.SnapshotMaxBytes;
-            var latestId = await jobs.SnapshotsAsync(filter, SnapshotLimit, job =>
+            var (latestId, reflected) = await jobs.SnapshotsAsync(filter, SnapshotLimit, job =>
             {
                 var json = Json(job);
                 budget -= Encoding.UTF8.GetByteCount(json);
@@ -71,7 +71,7 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
             snapshots.Reverse();
             prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
-            return opening.Stream(prelude, latestId, endsRun: null);
+            return opening.Stream(prelude, latestId, endsRun: null, alreadySent: reflected);
         }, ct);
 
     /// <summary>
@@ -124,8 +124,8 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     {
         public EventFilter Filter => Subscription.Filter;
 
-        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun) =>
-            new(prelude, cursor, Subscription, Turn, History, Options, endsRun);
+        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun, IReadOnlySet<long>? alreadySent = null) =>
+            new(prelude, cursor, Subscription, Turn, History, Options, endsRun, alreadySent);
     }
 
     private static string Json(JobView job) => JsonSerializer.Serialize(job, ServiceDefaults.ServiceDefaults.ApiJson);

@@ -86,19 +86,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         await using var stream = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={slow},{quick}&lastEventId={start}");
 
         // A writer of `slow` stores its event the way EventLog does, then holds its transaction open...
-        await using var connection = await fixture.Db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand($"""
-            SELECT pg_advisory_xact_lock(@lock);
-            INSERT INTO progress_events (id, job_id, run, message_id, type, stage, message, data, created_at)
-            VALUES ({string.Format(EventOrder.NewId, 1)}, @job, 1, gen_random_uuid(), 'warning', 'transcoding', 'late',
-                    jsonb_build_object('job_id', @job, 'message', 'late'), now());
-            """, connection, transaction))
-        {
-            hold.Parameters.AddWithValue("lock", EventOrder.JobLock(slow));
-            hold.Parameters.AddWithValue("job", slow);
-            await hold.ExecuteNonQueryAsync();
-        }
+        await using var transaction = await HoldOpenAsync(slow);
         // ...while another writer commits a later event of another job.
         await _logs[1].AppendWarningAsync(Messages.Warning(quick, Stages.Transcoding, "early"), default);
         var quickId = (await fixture.StoredIds(quick))[^1];
@@ -116,6 +104,56 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         var second = await stream.ExpectAsync(EventTypes.Warning);
         Assert.Equal([slowId, quickId], new[] { first.Id!.Value, second.Id!.Value });
         Assert.Equal([slowId, quickId], (await history.ReadAfterAsync(start, filter, 100, default)).Select(e => e.Id));
+    }
+
+    /// <summary>A transaction that has stored an event of <paramref name="job"/> the way EventLog does, left open.</summary>
+    private async Task<HeldTransaction> HoldOpenAsync(Guid job)
+    {
+        var connection = await fixture.Db.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var hold = new NpgsqlCommand($"""
+            SELECT pg_advisory_xact_lock(@lock);
+            INSERT INTO progress_events (id, job_id, run, message_id, type, stage, message, data, created_at)
+            VALUES ({string.Format(EventOrder.NewId, 1)}, @job, 1, gen_random_uuid(), 'warning', 'transcoding', 'late',
+                    jsonb_build_object('job_id', @job, 'message', 'late'), now());
+            """, connection, transaction);
+        hold.Parameters.AddWithValue("lock", EventOrder.JobLock(job));
+        hold.Parameters.AddWithValue("job", job);
+        await hold.ExecuteNonQueryAsync();
+        return new HeldTransaction(connection, transaction);
+    }
+
+    private sealed record HeldTransaction(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => Transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_fresh_stream_of_many_jobs_does_not_send_again_what_its_snapshots_reflect()
+    {
+        var (slow, watched) = (Guid.NewGuid(), Guid.NewGuid());
+        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
+        await _logs[1].ApplyStatusAsync(Messages.Status(watched, JobStatuses.Processing, Stages.Transcoding), default);
+        await using (var transaction = await HoldOpenAsync(slow))
+        {
+            // Committed, visible, but above the horizon while `slow` stays open: the snapshot shows it at 40%.
+            await _logs[1].AppendProgressAsync([Messages.Progress(watched, Stages.Transcoding, 40)], default);
+            await using var stream = await SseClient.OpenAsync(_clients[0], $"/progress/stream?jobs={watched}&status={JobStatuses.Processing}");
+            var snapshot = await stream.ExpectAsync(EventTypes.Status);
+            Assert.True(snapshot.Id < (await fixture.StoredIds(watched))[^1]);
+            Assert.Equal(Stages.Find(Stages.Transcoding)!.Overall(40), snapshot.Json.GetProperty("progress").GetDouble());
+
+            await transaction.CommitAsync();
+            await _logs[0].AppendProgressAsync([Messages.Progress(watched, Stages.Transcoding, 60)], default);
+            var next = await stream.ExpectAsync(EventTypes.Progress);
+            Assert.Equal(60, next.Json.GetProperty("stage_progress").GetDouble());
+        }
     }
 
     /// <summary>
