@@ -12,8 +12,8 @@ namespace Vidline.ProgressGateway;
 /// <c>done</c>; anything else is stale news. The row records the newest run seen and the newest finished one.
 ///
 /// Every write to a job's rows holds that job's lock for its whole transaction, and takes it before writing
-/// anything: jobs never wait for each other, and one job's events are numbered in the order they commit
-/// (<see cref="EventOrder"/>), whichever instance or source they came from.
+/// anything: a write waits only for writes that share one of its jobs (no lock is shared by all), and one job's
+/// events are numbered in the order they commit (<see cref="EventOrder"/>), whichever instance or source they came from.
 /// NOTIFY inside the transaction is delivered at commit, which is exactly when the rows become readable.
 /// </summary>
 public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
