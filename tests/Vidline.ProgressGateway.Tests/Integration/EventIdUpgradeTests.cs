@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Vidline.Contracts;
+using Vidline.ServiceDefaults;
+
+namespace Vidline.ProgressGateway.Tests.Integration;
+
+/// <summary>
+/// A database from before ids came from transaction ids (migrations up to 0003, ids from a sequence) keeps working
+/// once migrated: new events sort after the old ones, and a client resuming from an old id gets exactly what followed.
+/// </summary>
+public class EventIdUpgradeTests : IAsyncLifetime
+{
+    private readonly string _database = $"vidline_gw_upgrade_{Guid.NewGuid():N}"[..40];
+    private ServiceProvider _services = null!;
+
+    public Task InitializeAsync()
+    {
+        var connectionString = $"{LocalServers.Postgres};Database={_database}";
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }).Build();
+        _services = new ServiceCollection().AddLogging()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(NpgsqlDataSource.Create(connectionString))
+            .BuildServiceProvider();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await LocalServers.DropDatabaseAsync(_database);
+    }
+
+    [Fact]
+    public async Task Old_rows_keep_their_place_and_resume_from_an_old_id_is_exact()
+    {
+        var before = GatewayMigrations.All.TakeWhile(m => m.Id != "0004_forgotten_events").ToList();
+        await Database.MigrateAsync(_services, "progress-gateway", before);
+        var db = _services.GetRequiredService<NpgsqlDataSource>();
+        var job = Guid.NewGuid();
+        await using (var old = db.CreateCommand("""
+            INSERT INTO jobs (id, owner, status, created_at, updated_at) VALUES (@job, 'tester', 'processing', now(), now());
+            INSERT INTO progress_events (job_id, message_id, type, data, created_at)
+            SELECT @job, gen_random_uuid(), 'progress', jsonb_build_object('job_id', @job, 'n', n), now() FROM generate_series(1, 3) n;
+            """))
+        {
+            old.Parameters.AddWithValue("job", job);
+            await old.ExecuteNonQueryAsync();
+        }
+
+        await Database.MigrateAsync(_services, "progress-gateway", GatewayMigrations.All);
+        var log = new EventLog(db, new GatewayStats(TimeProvider.System));
+        var history = new EventHistory(db);
+        Assert.Equal((1L, 3L, 0L), await history.RetainedAsync(default));
+
+        await log.AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 30)], default);
+        var ids = (await history.ReadAfterAsync(1, EventFilter.ForJob(job), 10, default)).Select(e => e.Id).ToList();
+        Assert.Equal([2L, 3L], ids.Take(2));
+        Assert.Equal(3, ids.Count);
+        Assert.True(ids[2] > 3);
+
+        // An expired job's events are forgotten: a client from before them starts afresh.
+        await log.ForgetJobAsync(job, default);
+        Assert.Equal((0L, 0L, ids[2]), await history.RetainedAsync(default));
+    }
+}
