@@ -52,7 +52,7 @@ public class QualityGateTests(TestMedia media)
         args.AddRange(["-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "3", path]);
         await media.Runner.RunFfmpegAsync(args);
 
-        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, await SourceAsync(), Rung));
+        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(path, Rung, HasAudio: true), media.Clip360, await SourceAsync()));
 
         Assert.Contains(score.Problems!, p => p.Contains("out of sync"));
     }
@@ -65,8 +65,8 @@ public class QualityGateTests(TestMedia media)
         var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
         var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
 
-        var score = await inspector.InspectAsync(Rung.ToRendition(key), Path.GetFileName(media.Clip360), await SourceAsync(), _ => { },
-            CancellationToken.None);
+        var score = Assert.Single(await inspector.InspectAsync([Rung.ToRendition(key)], Path.GetFileName(media.Clip360), await SourceAsync(),
+            _ => { }, CancellationToken.None));
 
         Assert.False(score.Passed);
         Assert.StartsWith("could not be decoded", Assert.Single(score.Problems!));
@@ -95,6 +95,6 @@ public class QualityGateTests(TestMedia media)
         args.Add(path);
         await media.Runner.RunFfmpegAsync(args);
         var source = await SourceAsync();
-        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, source, Rung));
+        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(path, Rung, HasAudio: true), media.Clip360, source));
     }
 }

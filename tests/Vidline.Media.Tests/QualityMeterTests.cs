@@ -10,7 +10,7 @@ public class QualityMeterTests(TestMedia media)
         var rendition480 = renditions.Single(r => r.Target.Name == "480p");
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
 
-        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(rendition480.Path, media.Clip720, source, rendition480.Target);
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(rendition480, media.Clip720, source);
 
         Assert.InRange(m.EncodeLoss.Ssim, 0.9, 1.0);
         Assert.InRange(m.EncodeLoss.Psnr, 30, 99);
@@ -28,7 +28,7 @@ public class QualityMeterTests(TestMedia media)
     {
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
 
-        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96));
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(media.Clip360, new RenditionTarget("360p", 640, 360, 800, 96), HasAudio: true), media.Clip360, source);
 
         Assert.Equal(1.0, m.EncodeLoss.Ssim, 4);
         Assert.Equal(QualityMeter.IdenticalPsnr, m.EncodeLoss.Psnr);
@@ -41,7 +41,7 @@ public class QualityMeterTests(TestMedia media)
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
         var seen = new List<double>();
 
-        await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96),
+        await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(media.Clip360, new RenditionTarget("360p", 640, 360, 800, 96), HasAudio: true), media.Clip360, source,
             onProgress: seen.Add);
 
         Assert.NotEmpty(seen);
