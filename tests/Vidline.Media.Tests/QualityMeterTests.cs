@@ -50,6 +50,56 @@ public class QualityMeterTests(TestMedia media)
     }
 
     [Fact]
+    public async Task One_pass_over_the_ladder_measures_each_rendition_as_a_pass_of_its_own_would()
+    {
+        var renditions = await media.Ladder720Async();
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
+        var meter = new QualityMeter(media.Runner, new LadderOptions());
+        var gate = new Vidline.Validator.QualityGate(new Vidline.Validator.QualityGateOptions());
+        var seen = new List<double>();
+
+        var together = await meter.MeasureAllAsync(renditions, media.Clip720, source, onProgress: seen.Add);
+
+        Assert.Equal(renditions, together.Select(r => r.Rendition));
+        foreach (var (rendition, reading) in renditions.Zip(together))
+        {
+            Assert.Null(reading.Unreadable);
+            var alone = await meter.MeasureAsync(rendition, media.Clip720, source);
+            var m = reading.Measurement!;
+            Assert.Equal(alone.Structure, m.Structure);
+            Assert.Equal(alone.EncodeLoss, m.EncodeLoss);
+            Assert.Equal(alone.FullSize, m.FullSize);
+            Assert.Equal(alone.EncodeErrors.MeanSquaredErrors, m.EncodeErrors.MeanSquaredErrors);
+            Assert.Equal(90, m.EncodeErrors.MeanSquaredErrors.Count);
+            Assert.Empty(m.RenditionFreezes);
+            Assert.Empty(m.SourceBlack);
+            var (judgedAlone, judgedTogether) = (gate.Judge(rendition.Target, source, alone), gate.Judge(rendition.Target, source, m));
+            Assert.True(judgedTogether.Passed, string.Join("; ", judgedTogether.Problems ?? []));
+            Assert.Equal(judgedAlone.Problems, judgedTogether.Problems);
+        }
+        // The lower rungs give up resolution; the rung at the source's size is its own full-size comparison.
+        Assert.True(together[2].Measurement!.FullSize.Psnr < together[2].Measurement!.EncodeLoss.Psnr);
+        Assert.Equal(together[0].Measurement!.EncodeLoss with { Vmaf = null }, together[0].Measurement!.FullSize);
+        Assert.Equal(seen.Order(), seen);
+        Assert.InRange(seen[^1], 90, 100);
+    }
+
+    [Fact]
+    public async Task The_frame_count_of_a_container_without_one_is_counted()
+    {
+        var mkv = media.In("picture-only.mkv");
+        var args = new List<string>();
+        HardenedInput.AddTo(args, media.Clip360);
+        args.AddRange(["-map", "0:v", "-c", "copy", mkv]);
+        await media.Runner.RunFfmpegAsync(args);
+
+        var structure = await new QualityMeter(media.Runner, new LadderOptions()).ReadStructureAsync(mkv);
+
+        Assert.Equal((640, 360, 90L, false), (structure.Width, structure.Height, structure.FrameCount, structure.HasAudio));
+        Assert.InRange(structure.DurationSeconds, 2.9, 3.1);
+    }
+
+    [Fact]
     public async Task Detects_that_this_ffmpeg_lacks_libvmaf() =>
         Assert.False(await new QualityMeter(media.Runner, new LadderOptions()).HasVmafAsync());
 }
