@@ -97,22 +97,30 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
             var picture = await SourcePicture.ForAsync(source, options, runner.Capabilities, cancellationToken).ConfigureAwait(false);
             var progress = new SourceProgress(onProgress);
 
-            async Task MeasureGroupAsync(IReadOnlyList<int> group, int share, int shares)
+            // The pass over a group reports its share of the source compared as the stretch from..to of the whole.
+            async Task MeasureGroupAsync(IReadOnlyList<int> group, double from, double to)
             {
                 try
                 {
                     var measured = await RunPassAsync(group.Select(i => (renditions[i], structures[i]!)).ToList(), sourcePath, source,
-                        picture, vmaf, percent => progress.Report((share + percent / 100) / shares * 100), cancellationToken).ConfigureAwait(false);
+                        picture, vmaf, percent => progress.Report(from + (to - from) * percent / 100), cancellationToken).ConfigureAwait(false);
                     for (var k = 0; k < group.Count; k++) readings[group[k]] = new RenditionReading(renditions[group[k]], measured[k], null);
                 }
                 catch (FfmpegException e) when (IsRenditionFault(e, cancellationToken))
                 {
-                    if (group.Count == 1) readings[group[0]] = new RenditionReading(renditions[group[0]], null, e);
-                    // One rendition ffmpeg cannot decode ends the whole pass: measure each alone so the fault lands on its own.
-                    else for (var k = 0; k < group.Count; k++) await MeasureGroupAsync([group[k]], k, group.Count).ConfigureAwait(false);
+                    if (group.Count == 1)
+                    {
+                        readings[group[0]] = new RenditionReading(renditions[group[0]], null, e);
+                        return;
+                    }
+                    // One rendition ffmpeg cannot compare ends the whole pass: measure each alone so the fault lands on its
+                    // own, sharing what is left of the progress so it keeps moving forward.
+                    var (start, step) = (progress.Best, (to - progress.Best) / group.Count);
+                    for (var k = 0; k < group.Count; k++)
+                        await MeasureGroupAsync([group[k]], start + k * step, start + (k + 1) * step).ConfigureAwait(false);
                 }
             }
-            await MeasureGroupAsync(readable, 0, 1).ConfigureAwait(false);
+            await MeasureGroupAsync(readable, 0, 100).ConfigureAwait(false);
         }
         return readings.Select(r => r!).ToList();
     }
@@ -268,16 +276,16 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
     [GeneratedRegex(@"\[metadata@(?<branch>\w+) @[^\]]*\] (?<key>lavfi\.[\w.]+)=(?<value>-?[0-9.]+)")]
     private static partial Regex MetadataLine();
 
-    /// <summary>Percent of the source compared, never going back (a pass repeated for one rendition starts over).</summary>
+    /// <summary>Percent of the source compared, never going back.</summary>
     private sealed class SourceProgress(Action<double>? onProgress)
     {
-        private double _best;
+        public double Best { get; private set; }
 
         public void Report(double percent)
         {
-            if (onProgress is null || percent < _best) return;
-            _best = percent;
-            onProgress(percent);
+            if (percent < Best) return;
+            Best = percent;
+            onProgress?.Invoke(percent);
         }
     }
 }

@@ -119,7 +119,9 @@ public class QualityGateTests(TestMedia media)
         ];
         var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
 
-        var scores = await inspector.InspectAsync(renditions, Path.GetFileName(media.Clip720), source, _ => { }, CancellationToken.None);
+        var seen = new List<double>();
+
+        var scores = await inspector.InspectAsync(renditions, Path.GetFileName(media.Clip720), source, seen.Add, CancellationToken.None);
 
         Assert.Equal(["720p", "480p", "360p"], scores.Select(s => s.Rendition));
         Assert.True(scores[0].Passed, string.Join("; ", scores[0].Problems ?? []));
@@ -127,6 +129,9 @@ public class QualityGateTests(TestMedia media)
         Assert.StartsWith("could not be decoded", Assert.Single(scores[1].Problems!));
         Assert.StartsWith("could not be decoded", Assert.Single(scores[2].Problems!));
         Assert.DoesNotContain(media.Directory, _gate.Explain(scores[1]) + _gate.Explain(scores[2]));
+        // The failed pass is followed by one per rendition; progress still only moves forward, to the end.
+        Assert.Equal(seen.Order(), seen);
+        Assert.InRange(seen[^1], 90, 100);
     }
 
     [Fact]
