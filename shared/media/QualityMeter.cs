@@ -76,7 +76,7 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
     /// reading, not an exception; what is not the renditions' fault (ffmpeg missing or killed from outside, a full
     /// disk, cancellation) still throws.
     /// </summary>
-    /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing).</param>
+    /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing, 100 at the end).</param>
     public async Task<IReadOnlyList<RenditionReading>> MeasureAllAsync(
         IReadOnlyList<RenditionFile> renditions, string sourcePath, MediaInfo source,
         CancellationToken cancellationToken = default, Action<double>? onProgress = null)
@@ -121,6 +121,8 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
                 }
             }
             await MeasureGroupAsync(readable, 0, 100).ConfigureAwait(false);
+            // Done, even where the last pass failed early.
+            progress.Report(100);
         }
         return readings.Select(r => r!).ToList();
     }
