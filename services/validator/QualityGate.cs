@@ -44,9 +44,6 @@ public sealed class QualityGateOptions
     /// <summary>How much worse than the whole a frozen stretch must score to count as the source moving under it.</summary>
     public double FreezePsnrDrop { get; set; } = 3;
 
-    /// <summary>Renditions scored at once (each is one ffmpeg process).</summary>
-    public int Parallelism { get; set; } = 2;
-
     public (double Ssim, double Psnr, double Vmaf) MinimumsFor(string rung) =>
         Rungs.TryGetValue(rung, out var r)
             ? (r.MinSsim ?? MinSsim, r.MinPsnr ?? MinPsnr, r.MinVmaf ?? MinVmaf)

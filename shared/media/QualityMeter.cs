@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vidline.Contracts;
@@ -42,116 +43,193 @@ public sealed record RenditionMeasurement(
     IReadOnlyList<TimeSpanOfVideo> RenditionBlack,
     IReadOnlyList<TimeSpanOfVideo> SourceBlack);
 
+/// <summary>A rendition's reading: its measurement, or why ffmpeg or ffprobe could not read it.</summary>
+public sealed record RenditionReading(RenditionFile Rendition, RenditionMeasurement? Measurement, FfmpegException? Unreadable);
+
 /// <summary>
-/// Measures a rendition against its source in one ffmpeg pass. The source goes through the same preparation the
-/// transcoder gave it (<see cref="SourcePicture"/>: deinterlacing, tone mapping, frame rate), so frames pair up one
-/// to one, which is why it needs the same ladder settings (<c>Media:Ladder</c>) as the transcoder. The pass also
-/// looks for frozen and black stretches in both, which the gate compares.
+/// Measures every rendition of a job against its source in one ffmpeg pass (<see cref="QualityPass"/>): the source is
+/// decoded once for all of them. It goes through the same preparation the transcoder gave it (<see cref="SourcePicture"/>:
+/// deinterlacing, tone mapping, frame rate), so frames pair up one to one, which is why it needs the same ladder
+/// settings (<c>Media:Ladder</c>) as the transcoder. The pass also looks for frozen and black stretches in both, which
+/// the gate compares.
 /// </summary>
 public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions options)
 {
     /// <summary>What PSNR "inf" (identical frames) counts as, so scores stay finite numbers.</summary>
     public const double IdenticalPsnr = 100;
 
-    /// <summary>A picture this still for this long counts as frozen (freezedetect's noise floor and duration).</summary>
-    private const string FreezeDetect = "freezedetect=n=-50dB:d=1";
-
-    /// <summary>Black for half a second, 98% of the pixels near black.</summary>
-    private const string BlackDetect = "blackdetect=d=0.5:pic_th=0.98:pix_th=0.1";
-
     /// <summary>Whether the configured ffmpeg offers the libvmaf filter (asked once, then remembered).</summary>
     public Task<bool> HasVmafAsync(CancellationToken cancellationToken = default) =>
         runner.Capabilities.HasFilterAsync("libvmaf", cancellationToken);
 
-    /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing).</param>
-    public async Task<RenditionMeasurement> MeasureAsync(
-        string renditionPath, string sourcePath, MediaInfo source, RenditionTarget target,
+    /// <summary>One rendition alone; a rendition ffmpeg or ffprobe cannot read throws its <see cref="FfmpegException"/>.</summary>
+    public async Task<RenditionMeasurement> MeasureAsync(RenditionFile rendition, string sourcePath, MediaInfo source,
         CancellationToken cancellationToken = default, Action<double>? onProgress = null)
     {
-        // A rendition ffprobe cannot read is broken before any picture is compared.
-        var structure = await ReadStructureAsync(renditionPath, cancellationToken).ConfigureAwait(false);
-        var vmaf = await HasVmafAsync(cancellationToken).ConfigureAwait(false);
-        var picture = await SourcePicture.ForAsync(source, options, runner.Capabilities, cancellationToken).ConfigureAwait(false);
-        var threads = Math.Max(1, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture);
-        var psnrLog = Path.Combine(Path.GetTempPath(), $"vidline-psnr-{Guid.NewGuid():N}.log");
+        var reading = (await MeasureAllAsync([rendition], sourcePath, source, cancellationToken, onProgress).ConfigureAwait(false))[0];
+        if (reading.Unreadable is { } e) ExceptionDispatchInfo.Throw(e);
+        return reading.Measurement!;
+    }
 
-        var args = new List<string> { "-progress", "pipe:1", "-nostats" };
-        // Decoder threads for both inputs; the comparison filters thread via -filter_threads.
-        args.AddRange(["-threads", threads]);
-        HardenedInput.AddTo(args, renditionPath);
-        args.AddRange(["-threads", threads]);
-        HardenedInput.AddTo(args, sourcePath);
-        var video = source.VideoStream is { } v ? $"1:{v}" : "1:v:0";
-        var size = $"{target.Width}:{target.Height}";
-        var fullSize = $"{source.Width}:{source.Height}";
-        // Same size, pixel format and square pixels on both sides of each comparison, else the filters refuse the pair.
-        var graph =
-            $"[{video}]{picture.Filters},split=2[src][srcfull];" +
-            $"[src]scale={size}:flags=bicubic,setsar=1,split={(vmaf ? 4 : 3)}[ref0][ref1][ref2]{(vmaf ? "[ref3]" : "")};" +
-            $"[srcfull]scale={fullSize}:flags=bicubic,setsar=1,split=2[full0][full1];" +
-            $"[0:v]format=yuv420p,setsar=1,split={(vmaf ? 5 : 4)}[ren0][ren1][ren2][ren3]{(vmaf ? "[ren4]" : "")};" +
-            "[ren0][ref0]ssim@encode;" +
-            $"[ren1][ref1]psnr@encode=stats_file='{psnrLog}';" +
-            $"[ren2]{FreezeDetect},{BlackDetect},metadata@rendition=mode=print,nullsink;" +
-            $"[ref2]{FreezeDetect},{BlackDetect},metadata@source=mode=print,nullsink;" +
-            $"[ren3]scale={fullSize}:flags=bicubic,setsar=1,split=2[up0][up1];" +
-            "[up0][full0]ssim@full;[up1][full1]psnr@full" +
-            (vmaf ? $";[ren4][ref3]libvmaf=n_threads={threads}" : "");
-        args.AddRange(["-filter_threads", threads, "-lavfi", graph, "-an", "-f", "null", "-"]);
+    /// <summary>
+    /// Every rendition in one pass, in their order. A rendition ffmpeg or ffprobe cannot read is that rendition's
+    /// reading, not an exception; what is not the renditions' fault (ffmpeg missing or killed from outside, a full
+    /// disk, cancellation) still throws.
+    /// </summary>
+    /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing, 100 at the end).</param>
+    public async Task<IReadOnlyList<RenditionReading>> MeasureAllAsync(
+        IReadOnlyList<RenditionFile> renditions, string sourcePath, MediaInfo source,
+        CancellationToken cancellationToken = default, Action<double>? onProgress = null)
+    {
+        var readings = new RenditionReading?[renditions.Count];
+        var structures = new RenditionStructure?[renditions.Count];
+        // A rendition ffprobe cannot read is broken before any picture is compared, and stays out of the pass.
+        for (var i = 0; i < renditions.Count; i++)
+        {
+            try { structures[i] = await ReadStructureAsync(renditions[i].Path, renditions[i].AudioPath, cancellationToken).ConfigureAwait(false); }
+            catch (FfmpegException e) when (IsRenditionFault(e, cancellationToken)) { readings[i] = new RenditionReading(renditions[i], null, e); }
+        }
 
+        var readable = Enumerable.Range(0, renditions.Count).Where(i => readings[i] is null).ToList();
+        if (readable.Count > 0)
+        {
+            var vmaf = await HasVmafAsync(cancellationToken).ConfigureAwait(false);
+            var picture = await SourcePicture.ForAsync(source, options, runner.Capabilities, cancellationToken).ConfigureAwait(false);
+            var progress = new SourceProgress(onProgress);
+
+            // The pass over a group reports its share of the source compared as the stretch from..to of the whole.
+            async Task MeasureGroupAsync(IReadOnlyList<int> group, double from, double to)
+            {
+                try
+                {
+                    var measured = await RunPassAsync(group.Select(i => (renditions[i], structures[i]!)).ToList(), sourcePath, source,
+                        picture, vmaf, percent => progress.Report(from + (to - from) * percent / 100), cancellationToken).ConfigureAwait(false);
+                    for (var k = 0; k < group.Count; k++) readings[group[k]] = new RenditionReading(renditions[group[k]], measured[k], null);
+                }
+                catch (FfmpegException e) when (IsRenditionFault(e, cancellationToken))
+                {
+                    if (group.Count == 1)
+                    {
+                        readings[group[0]] = new RenditionReading(renditions[group[0]], null, e);
+                        return;
+                    }
+                    // One rendition ffmpeg cannot compare ends the whole pass: measure each alone so the fault lands on its
+                    // own, sharing what is left of the progress so it keeps moving forward.
+                    var (start, step) = (progress.Best, (to - progress.Best) / group.Count);
+                    for (var k = 0; k < group.Count; k++)
+                        await MeasureGroupAsync([group[k]], start + k * step, start + (k + 1) * step).ConfigureAwait(false);
+                }
+            }
+            await MeasureGroupAsync(readable, 0, 100).ConfigureAwait(false);
+            // Done, even where the last pass failed early.
+            progress.Report(100);
+        }
+        return readings.Select(r => r!).ToList();
+    }
+
+    /// <summary>
+    /// ffmpeg that cannot read a rendition is the rendition's fault; ffmpeg that could not start, the OOM killer or a
+    /// full disk is the machine's, and a cancelled run nobody's.
+    /// </summary>
+    private static bool IsRenditionFault(FfmpegException e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && e.ExitCode != -1 && !e.KilledFromOutside && !e.DiskFull;
+
+    private async Task<IReadOnlyList<RenditionMeasurement>> RunPassAsync(
+        IReadOnlyList<(RenditionFile File, RenditionStructure Structure)> renditions, string sourcePath, MediaInfo source,
+        SourcePicture picture, bool vmaf, Action<double> onPercent, CancellationToken cancellationToken)
+    {
+        var pass = new QualityPass(renditions.Select(r => r.File).ToList(), sourcePath, source, picture, vmaf,
+            Math.Max(1, Environment.ProcessorCount), Path.Combine(Path.GetTempPath(), $"vidline-psnr-{Guid.NewGuid():N}"));
         var parser = new FfmpegProgressParser();
-        var best = 0.0;
         void OnLine(string line)
         {
-            if (parser.Feed(line) is not { } progress || onProgress is null || source.DurationSeconds <= 0) return;
-            best = Math.Max(best, progress.PercentOf(source.DurationSeconds));
-            onProgress(best);
+            if (parser.Feed(line) is { } p && source.DurationSeconds > 0) onPercent(p.PercentOf(source.DurationSeconds));
         }
 
         var stderr = "";
         try
         {
-            await runner.RunFfmpegAsync(args, OnLine, s => stderr = s, cancellationToken).ConfigureAwait(false);
-            // Read line by line: an hour of video is a few hundred thousand lines.
-            var errors = FrameErrors.Parse(File.Exists(psnrLog) ? File.ReadLines(psnrLog) : [], picture.FrameRate);
-            return new RenditionMeasurement(structure, picture.FrameRate, Parse(stderr, vmaf, "encode"), Parse(stderr, expectVmaf: false, "full"), errors,
-                Events(stderr, "rendition", "lavfi.freezedetect.freeze", structure.DurationSeconds),
-                Events(stderr, "source", "lavfi.freezedetect.freeze", structure.DurationSeconds),
-                Events(stderr, "rendition", "lavfi.black", structure.DurationSeconds),
-                Events(stderr, "source", "lavfi.black", structure.DurationSeconds));
+            await runner.RunFfmpegAsync(pass.Arguments, OnLine, s => stderr = s, cancellationToken).ConfigureAwait(false);
+            return renditions.Select((r, i) =>
+            {
+                var end = r.Structure.DurationSeconds;
+                // Read line by line: an hour of video is a few hundred thousand lines.
+                var errors = FrameErrors.Parse(File.Exists(pass.PsnrLogs[i]) ? File.ReadLines(pass.PsnrLogs[i]) : [], picture.FrameRate);
+                return new RenditionMeasurement(r.Structure, picture.FrameRate,
+                    Parse(stderr, vmaf, QualityPass.EncodeName(i)), Parse(stderr, expectVmaf: false, pass.FullSizeName(i)), errors,
+                    Events(stderr, QualityPass.RenditionBranch(i), "lavfi.freezedetect.freeze", end),
+                    Events(stderr, QualityPass.SourceBranch, "lavfi.freezedetect.freeze", end),
+                    Events(stderr, QualityPass.RenditionBranch(i), "lavfi.black", end),
+                    Events(stderr, QualityPass.SourceBranch, "lavfi.black", end));
+            }).ToList();
         }
         finally
         {
-            try { File.Delete(psnrLog); } catch (IOException) { }
+            foreach (var log in pass.PsnrLogs)
+                try { File.Delete(log); } catch (IOException) { }
         }
     }
 
-    /// <summary>Size, duration and frame count of the picture, and where the audio starts and ends.</summary>
-    public async Task<RenditionStructure> ReadStructureAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Size, duration and frame count of the picture in <paramref name="picturePath"/>, and where the audio starts and
+    /// ends: in <paramref name="audioPath"/> when the sound is a file of its own, else in the picture's file.
+    /// </summary>
+    public async Task<RenditionStructure> ReadStructureAsync(string picturePath, string? audioPath = null,
+        CancellationToken cancellationToken = default)
     {
-        var args = new List<string> { "-v", "error", "-print_format", "json",
-            "-show_entries", "stream=codec_type,width,height,start_time,duration,nb_frames" };
+        var picture = await ProbeAsync(picturePath, ["-show_entries", "stream=codec_type,width,height,start_time,duration,nb_frames:format=duration"],
+            cancellationToken).ConfigureAwait(false);
+        var sound = audioPath is null ? null : await ProbeAsync(audioPath, ["-show_entries", "stream=codec_type,start_time,duration:format=duration"],
+            cancellationToken).ConfigureAwait(false);
+        var structure = Structure(picture, sound);
+        if (structure.FrameCount > 0) return structure;
+        // Fragmented files and playlists carry no frame count in their headers: count the picture's packets instead.
+        var counted = await ProbeAsync(picturePath, ["-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets"],
+            cancellationToken).ConfigureAwait(false);
+        return structure with { FrameCount = ReadPacketCount(counted) };
+    }
+
+    private async Task<string> ProbeAsync(string path, IEnumerable<string> entries, CancellationToken cancellationToken)
+    {
+        var args = new List<string> { "-v", "error", "-print_format", "json" };
+        args.AddRange(entries);
         HardenedInput.AddTo(args, path);
         var json = new System.Text.StringBuilder();
         await runner.RunFfprobeAsync(args, line => json.AppendLine(line), cancellationToken).ConfigureAwait(false);
-        return Structure(json.ToString());
+        return json.ToString();
     }
 
-    internal static RenditionStructure Structure(string ffprobeJson)
+    /// <param name="soundJson">ffprobe's answer for the sound's own file; null: the sound is in the picture's file.</param>
+    internal static RenditionStructure Structure(string pictureJson, string? soundJson = null)
+    {
+        using var pictureDoc = JsonDocument.Parse(pictureJson);
+        using var soundDoc = soundJson is null ? null : JsonDocument.Parse(soundJson);
+        var video = StreamOf(pictureDoc, "video")
+            ?? throw new FfmpegException("ffprobe", 0, "the rendition has no video stream", []);
+        var audio = StreamOf(soundDoc ?? pictureDoc, "audio");
+        return new RenditionStructure(
+            (int)(Number(video.Element, "width") ?? 0), (int)(Number(video.Element, "height") ?? 0),
+            video.Duration ?? 0, (long)(Number(video.Element, "nb_frames") ?? 0),
+            audio is not null, audio is null ? null : audio.Start - video.Start, audio?.Duration);
+    }
+
+    /// <summary>The first stream of a type, with its start and duration.</summary>
+    private sealed record ProbedStream(JsonElement Element, double Start, double? Duration);
+
+    private static ProbedStream? StreamOf(JsonDocument doc, string codecType)
+    {
+        var streams = doc.RootElement.TryGetProperty("streams", out var s) ? s.EnumerateArray().ToList() : [];
+        var stream = streams.FirstOrDefault(st => Text(st, "codec_type") == codecType);
+        if (stream.ValueKind == JsonValueKind.Undefined) return null;
+        // A file's own duration stands in for a stream's only when the file holds nothing else.
+        var fileDuration = streams.Count == 1 && doc.RootElement.TryGetProperty("format", out var format) ? Number(format, "duration") : null;
+        return new ProbedStream(stream, Number(stream, "start_time") ?? 0, Number(stream, "duration") ?? fileDuration);
+    }
+
+    private static long ReadPacketCount(string ffprobeJson)
     {
         using var doc = JsonDocument.Parse(ffprobeJson);
-        var streams = doc.RootElement.TryGetProperty("streams", out var s) ? s.EnumerateArray().ToList() : [];
-        var video = streams.FirstOrDefault(st => Text(st, "codec_type") == "video");
-        var audio = streams.FirstOrDefault(st => Text(st, "codec_type") == "audio");
-        if (video.ValueKind == JsonValueKind.Undefined)
-            throw new FfmpegException("ffprobe", 0, "the rendition has no video stream", []);
-        var videoStart = Number(video, "start_time") ?? 0;
-        var hasAudio = audio.ValueKind != JsonValueKind.Undefined;
-        return new RenditionStructure(
-            (int)(Number(video, "width") ?? 0), (int)(Number(video, "height") ?? 0),
-            Number(video, "duration") ?? 0, (long)(Number(video, "nb_frames") ?? 0),
-            hasAudio, hasAudio ? (Number(audio, "start_time") ?? 0) - videoStart : null,
-            hasAudio ? Number(audio, "duration") : null);
+        return doc.RootElement.TryGetProperty("streams", out var s) ? Long(s.EnumerateArray().FirstOrDefault(), "nb_read_packets") ?? 0 : 0;
     }
 
     /// <summary>
@@ -186,7 +264,8 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
             throw new FfmpegException("ffmpeg", 0, "no SSIM/PSNR summary in the output", []);
 
         double? vmaf = null;
-        if (expectVmaf && VmafSummary().Match(stderr) is { Success: true } v) vmaf = Score(v.Groups[1].Value);
+        if (expectVmaf && Regex.Match(stderr, $@"\[(?:Parsed_)?libvmaf(?:@{name}|_\d+) @[^\]]*\] VMAF score[:=]\s*([0-9.]+)") is { Success: true } v)
+            vmaf = Score(v.Groups[1].Value);
 
         return new QualityMeasurement(Score(ssim.Groups[1].Value), Score(psnr.Groups[1].Value), vmaf);
     }
@@ -196,9 +275,19 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
             ? IdenticalPsnr
             : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"VMAF score[:=]\s*([0-9.]+)")]
-    private static partial Regex VmafSummary();
-
     [GeneratedRegex(@"\[metadata@(?<branch>\w+) @[^\]]*\] (?<key>lavfi\.[\w.]+)=(?<value>-?[0-9.]+)")]
     private static partial Regex MetadataLine();
+
+    /// <summary>Percent of the source compared, never going back.</summary>
+    private sealed class SourceProgress(Action<double>? onProgress)
+    {
+        public double Best { get; private set; }
+
+        public void Report(double percent)
+        {
+            if (percent < Best) return;
+            Best = percent;
+            onProgress?.Invoke(percent);
+        }
+    }
 }

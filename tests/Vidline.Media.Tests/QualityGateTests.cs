@@ -52,7 +52,7 @@ public class QualityGateTests(TestMedia media)
         args.AddRange(["-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "3", path]);
         await media.Runner.RunFfmpegAsync(args);
 
-        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, await SourceAsync(), Rung));
+        var score = _gate.Judge(Rung, await SourceAsync(), await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(path, Rung, HasAudio: true), media.Clip360, await SourceAsync()));
 
         Assert.Contains(score.Problems!, p => p.Contains("out of sync"));
     }
@@ -65,11 +65,102 @@ public class QualityGateTests(TestMedia media)
         var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
         var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
 
-        var score = await inspector.InspectAsync(Rung.ToRendition(key), Path.GetFileName(media.Clip360), await SourceAsync(), _ => { },
-            CancellationToken.None);
+        var score = Assert.Single(await inspector.InspectAsync([Rung.ToRendition(key)], Path.GetFileName(media.Clip360), await SourceAsync(),
+            _ => { }, CancellationToken.None));
 
         Assert.False(score.Passed);
         Assert.StartsWith("could not be decoded", Assert.Single(score.Problems!));
+    }
+
+    [Fact]
+    public async Task In_one_pass_for_the_whole_ladder_each_broken_rendition_is_named_and_the_faithful_one_passes()
+    {
+        var ladder = await media.Ladder720Async();
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
+        var blurred = ladder.Single(r => r.Target.Name == "480p");
+        var frozen = ladder.Single(r => r.Target.Name == "360p");
+        RenditionFile[] renditions =
+        [
+            ladder.Single(r => r.Target.Name == "720p"),
+            blurred with { Path = await EncodeAsync("ladder-blurred-480p.mp4", blurred.Path, ["-vf", "gblur=sigma=12"]) },
+            frozen with { Path = await EncodeAsync("ladder-frozen-360p.mp4", frozen.Path,
+                ["-vf", "split[a][b];[a][b]freezeframes=first=30:last=60:replace=30"]) },
+        ];
+
+        var readings = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAllAsync(renditions, media.Clip720, source);
+        var scores = readings.Select(r => _gate.Judge(r.Rendition.Target, source, r.Measurement!)).ToList();
+
+        Assert.Equal(["720p", "480p", "360p"], scores.Select(s => s.Rendition));
+        Assert.True(scores[0].Passed, string.Join("; ", scores[0].Problems ?? []));
+        Assert.False(scores[1].Passed);
+        Assert.Contains(scores[1].Problems!, p => p.StartsWith("PSNR"));
+        Assert.DoesNotContain(scores[1].Problems!, p => p.Contains("frozen"));
+        Assert.False(scores[2].Passed);
+        Assert.Contains(scores[2].Problems!, p => p.Contains("picture is frozen at 1.0"));
+        Assert.Contains("rendition 480p failed the quality gate: ", _gate.Explain(scores[1]));
+    }
+
+    [Fact]
+    public async Task Renditions_ffprobe_or_the_pass_cannot_read_fail_by_name_and_the_others_are_still_measured()
+    {
+        var ladder = await media.Ladder720Async();
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
+        var garbage = "gate-ladder-garbage.mp4";
+        await File.WriteAllBytesAsync(media.In(garbage), Enumerable.Range(0, 50_000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
+        string KeyOf(string rung) => Path.GetRelativePath(media.Directory, ladder.Single(r => r.Target.Name == rung).Path);
+        var rung360 = ladder.Single(r => r.Target.Name == "360p").Target;
+        Rendition[] renditions =
+        [
+            ladder.Single(r => r.Target.Name == "720p").Target.ToRendition(KeyOf("720p")),
+            ladder.Single(r => r.Target.Name == "480p").Target.ToRendition(garbage),
+            // ffprobe reads it, but its picture is 854x480: the comparison at 640x360 refuses it, which ends the pass.
+            rung360.ToRendition(KeyOf("480p")),
+        ];
+        var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
+
+        var seen = new List<double>();
+
+        var scores = await inspector.InspectAsync(renditions, Path.GetFileName(media.Clip720), source, seen.Add, CancellationToken.None);
+
+        Assert.Equal(["720p", "480p", "360p"], scores.Select(s => s.Rendition));
+        Assert.True(scores[0].Passed, string.Join("; ", scores[0].Problems ?? []));
+        Assert.InRange(scores[0].Psnr, 30, 100);
+        Assert.StartsWith("could not be decoded", Assert.Single(scores[1].Problems!));
+        Assert.StartsWith("could not be decoded", Assert.Single(scores[2].Problems!));
+        Assert.DoesNotContain(media.Directory, _gate.Explain(scores[1]) + _gate.Explain(scores[2]));
+        // The failed pass is followed by one per rendition; progress still only moves forward, to the end.
+        Assert.Equal(seen.Order(), seen);
+        Assert.Equal(100, seen[^1]);
+    }
+
+    [Fact]
+    public async Task Sound_in_a_file_of_its_own_is_judged_from_that_file()
+    {
+        var picture = media.In("gate-picture-only.mp4");
+        var sound = media.In("gate-sound.m4a");
+        var shortSound = media.In("gate-sound-short.m4a");
+        await CopyAsync(["-map", "0:v", "-c", "copy", picture]);
+        await CopyAsync(["-map", "0:a", "-c", "copy", sound]);
+        await CopyAsync(["-map", "0:a", "-c", "copy", "-t", "2", shortSound]);
+        var meter = new QualityMeter(media.Runner, new LadderOptions());
+        var source = await SourceAsync();
+
+        var whole = _gate.Judge(Rung, source, await meter.MeasureAsync(new RenditionFile(picture, Rung, true, sound), media.Clip360, source));
+        var cut = _gate.Judge(Rung, source, await meter.MeasureAsync(new RenditionFile(picture, Rung, true, shortSound), media.Clip360, source));
+        var none = _gate.Judge(Rung, source, await meter.MeasureAsync(new RenditionFile(picture, Rung, true), media.Clip360, source));
+
+        Assert.True(whole.Passed, string.Join("; ", whole.Problems ?? []));
+        Assert.Contains(cut.Problems!, p => p.StartsWith("audio ends 1"));
+        Assert.Contains(none.Problems!, p => p == "has no audio although the source has");
+    }
+
+    private Task CopyAsync(string[] options)
+    {
+        var args = new List<string>();
+        HardenedInput.AddTo(args, media.Clip360);
+        args.AddRange(options);
+        return media.Runner.RunFfmpegAsync(args);
     }
 
     [Fact]
@@ -86,15 +177,22 @@ public class QualityGateTests(TestMedia media)
 
     private async Task<QualityScore> JudgeAsync(string defect, string[] options)
     {
-        var path = media.In($"gate-{defect}.mp4");
+        var path = await EncodeAsync($"gate-{defect}.mp4", media.Clip360, options);
+        var source = await SourceAsync();
+        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(path, Rung, HasAudio: true), media.Clip360, source));
+    }
+
+    /// <summary>A copy of <paramref name="input"/> re-encoded with <paramref name="options"/> (a defect put in on purpose).</summary>
+    private async Task<string> EncodeAsync(string name, string input, string[] options)
+    {
+        var path = media.In(name);
         var args = new List<string>();
-        HardenedInput.AddTo(args, media.Clip360);
+        HardenedInput.AddTo(args, input);
         args.AddRange(options);
         args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p"]);
         if (!options.Contains("-an")) args.AddRange(["-c:a", "aac"]);
         args.Add(path);
         await media.Runner.RunFfmpegAsync(args);
-        var source = await SourceAsync();
-        return _gate.Judge(Rung, source, await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(path, media.Clip360, source, Rung));
+        return path;
     }
 }

@@ -10,7 +10,7 @@ public class QualityMeterTests(TestMedia media)
         var rendition480 = renditions.Single(r => r.Target.Name == "480p");
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
 
-        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(rendition480.Path, media.Clip720, source, rendition480.Target);
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(rendition480, media.Clip720, source);
 
         Assert.InRange(m.EncodeLoss.Ssim, 0.9, 1.0);
         Assert.InRange(m.EncodeLoss.Psnr, 30, 99);
@@ -28,7 +28,7 @@ public class QualityMeterTests(TestMedia media)
     {
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
 
-        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96));
+        var m = await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(media.Clip360, new RenditionTarget("360p", 640, 360, 800, 96), HasAudio: true), media.Clip360, source);
 
         Assert.Equal(1.0, m.EncodeLoss.Ssim, 4);
         Assert.Equal(QualityMeter.IdenticalPsnr, m.EncodeLoss.Psnr);
@@ -41,12 +41,62 @@ public class QualityMeterTests(TestMedia media)
         var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
         var seen = new List<double>();
 
-        await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(media.Clip360, media.Clip360, source, new RenditionTarget("360p", 640, 360, 800, 96),
+        await new QualityMeter(media.Runner, new LadderOptions()).MeasureAsync(new RenditionFile(media.Clip360, new RenditionTarget("360p", 640, 360, 800, 96), HasAudio: true), media.Clip360, source,
             onProgress: seen.Add);
 
         Assert.NotEmpty(seen);
         Assert.Equal(seen.Order(), seen);
         Assert.InRange(seen[^1], 90, 100);
+    }
+
+    [Fact]
+    public async Task One_pass_over_the_ladder_measures_each_rendition_as_a_pass_of_its_own_would()
+    {
+        var renditions = await media.Ladder720Async();
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
+        var meter = new QualityMeter(media.Runner, new LadderOptions());
+        var gate = new Vidline.Validator.QualityGate(new Vidline.Validator.QualityGateOptions());
+        var seen = new List<double>();
+
+        var together = await meter.MeasureAllAsync(renditions, media.Clip720, source, onProgress: seen.Add);
+
+        Assert.Equal(renditions, together.Select(r => r.Rendition));
+        foreach (var (rendition, reading) in renditions.Zip(together))
+        {
+            Assert.Null(reading.Unreadable);
+            var alone = await meter.MeasureAsync(rendition, media.Clip720, source);
+            var m = reading.Measurement!;
+            Assert.Equal(alone.Structure, m.Structure);
+            Assert.Equal(alone.EncodeLoss, m.EncodeLoss);
+            Assert.Equal(alone.FullSize, m.FullSize);
+            Assert.Equal(alone.EncodeErrors.MeanSquaredErrors, m.EncodeErrors.MeanSquaredErrors);
+            Assert.Equal(90, m.EncodeErrors.MeanSquaredErrors.Count);
+            Assert.Empty(m.RenditionFreezes);
+            Assert.Empty(m.SourceBlack);
+            var (judgedAlone, judgedTogether) = (gate.Judge(rendition.Target, source, alone), gate.Judge(rendition.Target, source, m));
+            Assert.True(judgedTogether.Passed, string.Join("; ", judgedTogether.Problems ?? []));
+            Assert.Equal(judgedAlone.Problems, judgedTogether.Problems);
+        }
+        // The lower rungs give up resolution; the rung at the source's size is its own full-size comparison.
+        Assert.True(together[2].Measurement!.FullSize.Psnr < together[2].Measurement!.EncodeLoss.Psnr);
+        Assert.Equal(together[0].Measurement!.EncodeLoss with { Vmaf = null }, together[0].Measurement!.FullSize);
+        Assert.Equal(seen.Order(), seen);
+        Assert.InRange(seen[^1], 90, 100);
+    }
+
+    [Fact]
+    public async Task The_frame_count_of_a_container_without_one_is_counted()
+    {
+        var mkv = media.In("picture-only.mkv");
+        var args = new List<string>();
+        HardenedInput.AddTo(args, media.Clip360);
+        args.AddRange(["-map", "0:v", "-c", "copy", mkv]);
+        await media.Runner.RunFfmpegAsync(args);
+
+        var structure = await new QualityMeter(media.Runner, new LadderOptions()).ReadStructureAsync(mkv);
+
+        Assert.Equal((640, 360, 90L, false), (structure.Width, structure.Height, structure.FrameCount, structure.HasAudio));
+        Assert.InRange(structure.DurationSeconds, 2.9, 3.1);
     }
 
     [Fact]

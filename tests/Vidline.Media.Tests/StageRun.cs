@@ -45,9 +45,8 @@ public sealed class StageRun(TestMedia media)
 
         var meter = new QualityMeter(media.Runner, ladder);
         var gate = new QualityGate(gateOptions ?? new QualityGateOptions());
-        var scores = new List<QualityScore>();
-        foreach (var rendition in renditions)
-            scores.Add(gate.Judge(rendition.Target, source, await meter.MeasureAsync(rendition.Path, sourcePath, source, rendition.Target)));
+        var scores = (await meter.MeasureAllAsync(renditions, sourcePath, source))
+            .Select(r => gate.Judge(r.Rendition.Target, source, r.Measurement ?? throw r.Unreadable!)).ToList();
 
         var packageDirectory = Path.Combine(work, "package");
         var package = await new AbrPackager(media.Runner, ladder).PackageAsync(renditions, packageDirectory);
