@@ -58,6 +58,7 @@ public static class IngestRun
             seconds_until_all_stored = stored >= count ? Math.Round(seconds, 2) : double.NaN,
             stored_per_second = Math.Round(stored / seconds),
             gateway_cpu_cores = Math.Round(cpu, 2),
+            gateway_cpu_seconds = Math.Round(cpu * seconds, 2),
         };
     }
 
