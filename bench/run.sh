@@ -111,8 +111,14 @@ median() {
             if (n == 0) { print "n/a"; exit }
             for (i = 2; i <= n; i++) { v = x[i]; for (j = i - 1; j > 0 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
             v = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
-            printf (v == int(v) && v > 100 ? "%d" : "%.3g"), v
+            printf (v >= 100 || v <= -100 ? "%.0f" : v >= 1 || v <= -1 ? "%.2f" : "%.3g"), v
         }' "$OUT/$1.tsv" 2>/dev/null || echo n/a
+}
+
+# range PART METRIC VARIANT: "min–max" of that metric over the runs.
+range() {
+    awk -F'\t' -v m="$2" -v a="$3" '$3 == m && $2 == a && $4 != "" { if (n++ == 0 || $4 < lo) lo = $4; if (n == 1 || $4 > hi) hi = $4 }
+        END { if (n) printf "%.2f–%.2f", lo, hi; else print "n/a" }' "$OUT/$1.tsv" 2>/dev/null || echo n/a
 }
 
 # summary PART TEXT KNOBS: the part's one summary line, with the command that reproduces it.
@@ -468,7 +474,7 @@ part_connmem() {
         record connmem "$r" gateway kib_per_connection "$gslope"
         record connmem "$r" nginx kib_per_connection "$eslope"
     done <<<"$slopes"
-    summary connmem "Pss per SSE connection under $SSE_RATE events/s (slope over $CONNMEM_CLIENTS clients): gateway $(median connmem kib_per_connection gateway) KiB, nginx $(median connmem kib_per_connection nginx) KiB (median of per-run slopes; range gateway $(awk -F'\t' '$2 == "gateway" { print $4 }' "$OUT/connmem.tsv" | sort -g | sed -n '1p;$p' | paste -sd'–'))" \
+    summary connmem "Pss per SSE connection under $SSE_RATE events/s (slope over $CONNMEM_CLIENTS clients): gateway $(median connmem kib_per_connection gateway) KiB, nginx $(median connmem kib_per_connection nginx) KiB (median of per-run slopes; range gateway $(range connmem kib_per_connection gateway), nginx $(range connmem kib_per_connection nginx))" \
         "CONNMEM_CLIENTS=\"$CONNMEM_CLIENTS\" SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
 }
 
@@ -688,7 +694,7 @@ part_coldstart() {
         record coldstart "$r" stack seconds "$(calc "$(now) - $t0")"
         stack_down
     done
-    summary coldstart "stopped services → page answers through the edge: median $(median coldstart seconds stack) s, range $(awk -F'\t' '{ print $4 }' "$OUT/coldstart.tsv" | sort -g | sed -n '1p;$p' | paste -sd'–') s" ""
+    summary coldstart "stopped services → page answers through the edge: median $(median coldstart seconds stack) s, range $(range coldstart seconds stack) s" ""
 }
 
 # ---------------------------------------------------------------------------------------------------- setup
