@@ -252,7 +252,8 @@ trap 'exit 130' INT TERM
 #   synthetic  testsrc2 1920x1080p25 and a 440 Hz tone: clean, moving graphics
 #   noisy      the same picture under strong temporal grain (noise=alls=20:allf=t+u) and pink noise mixed into the
 #              tone: camera-like, expensive to encode
-# CLIP_LOOP_SECONDS of it are encoded (libx264 veryfast, CRF 18) and looped by stream copy up to SECONDS.
+# CLIP_LOOP_SECONDS of it are encoded (libx264 veryfast, CRF 18 capped at 25 Mbit/s, what a camera writes) and looped
+# by stream copy up to SECONDS. The cache is keyed by kind and length only: delete it after changing this.
 clip_path() {
     local kind=$1 seconds=$2 clip seg video audio
     clip="$CLIP_CACHE/$kind-${seconds}s.mp4"
@@ -266,7 +267,7 @@ clip_path() {
     esac
     log "making the $seconds s $kind clip (once; cached in $CLIP_CACHE)"
     ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "$video" -filter_complex "$audio" -t "$seg" \
-        -c:v libx264 -preset veryfast -crf 18 -g 50 -pix_fmt yuv420p -c:a aac -b:a 128k "$clip.segment.mp4" >&2
+        -c:v libx264 -preset veryfast -crf 18 -maxrate 25M -bufsize 50M -g 50 -pix_fmt yuv420p -c:a aac -b:a 128k "$clip.segment.mp4" >&2
     ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop $(((seconds + seg - 1) / seg - 1)) -i "$clip.segment.mp4" \
         -c copy -t "$seconds" -movflags +faststart "$clip.new.mp4" >&2
     rm -f "$clip.segment.mp4"
