@@ -584,7 +584,8 @@ PY
 
 # progress: one job at a time through the whole stack, its transcoder's ffmpeg run through bench/ffmpeg-progress-shim.sh
 # (which notes when each progress block left ffmpeg). A client on the job's stream through the edge notes when each
-# event arrived. Line → client: a transcoding event's "frame N" matched to the block that reported frame N.
+# event arrived. Line → client: a transcoding event's "frame N" matched to the last block before it that reported
+# frame N (bench/progress-match.awk).
 part_progress() {
     local clip r job t0 events lines
     clip=$(clip_path synthetic "$PROGRESS_CLIP")
@@ -606,10 +607,7 @@ for line in sys.stdin:
         record progress "$r" first_event seconds "$(awk -v t0="$t0" '$2 == "event:" && $3 == "progress" { printf "%.3f", $1 - t0; exit }' "$events")"
         lines="$OUT/work/progress-lines-$r.txt"
         cp "$BENCH_PROGRESS_LOG" "$lines"
-        awk 'NR == FNR { if (!($2 in at)) at[$2] = $1; next }
-             $2 == "data:" && match($0, /"message": ?"frame [0-9]+ of/) {
-                 f = substr($0, RSTART, RLENGTH); gsub(/[^0-9 ]/, "", f); split(f, w, " ")
-                 if (w[1] in at) printf "%.1f\n", ($1 - at[w[1]]) * 1000 }' "$lines" "$events" >"$OUT/work/line-to-client-$r.txt"
+        awk -f "$BENCH_DIR/progress-match.awk" "$lines" "$events" >"$OUT/work/line-to-client-$r.txt"
         sort -g "$OUT/work/line-to-client-$r.txt" | awk '{ x[NR] = $1 } END { if (NR) { print "p50", x[int((NR + 1) / 2)]; print "p99", x[NR - int(NR / 100)]; print "n", NR } }' >"$OUT/work/ltc-$r.txt"
         while read -r m v; do record progress "$r" line_to_client "$m" "$v"; done <"$OUT/work/ltc-$r.txt"
     done
