@@ -23,13 +23,7 @@ public static class IngestRun
         Log.Note($"ingest: publishing {count} ProgressReported as fast as possible");
         var cpuBefore = gateway.CpuSeconds();
         var clock = Stopwatch.StartNew();
-        var inFlight = new List<Task>(1000);
-        for (var i = 0; i < count; i++)
-        {
-            inFlight.Add(publisher.PublishAsync(jobs[i % jobs.Length], progress: 30 + 40.0 * i / count));
-            if (inFlight.Count == 1000) { await Task.WhenAll(inFlight); inFlight.Clear(); }
-        }
-        await Task.WhenAll(inFlight);
+        await publisher.PublishFloodAsync(jobs, count);
         var publishSeconds = clock.Elapsed.TotalSeconds;
 
         long stored = 0;
@@ -125,13 +119,7 @@ public static class IngestRun
             await using var publisher = await Publisher.StartAsync(options);
             var jobs = Enumerable.Range(0, options.Int("jobs", 100)).Select(_ => Guid.NewGuid()).ToArray();
             var clock = Stopwatch.StartNew();
-            var inFlight = new List<Task>(1000);
-            for (var i = 0; i < count; i++)
-            {
-                inFlight.Add(publisher.PublishAsync(jobs[i % jobs.Length], progress: 30 + 40.0 * i / count));
-                if (inFlight.Count == 1000) { await Task.WhenAll(inFlight); inFlight.Clear(); }
-            }
-            await Task.WhenAll(inFlight);
+            await publisher.PublishFloodAsync(jobs, count);
             var publishSeconds = clock.Elapsed.TotalSeconds;
             await Task.WhenAny(counter.All, Task.Delay(timeout));
             var seconds = clock.Elapsed.TotalSeconds;

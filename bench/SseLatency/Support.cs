@@ -48,6 +48,18 @@ public sealed class Publisher : IAsyncDisposable
         return _bus.Publish(message);
     }
 
+    /// <summary><paramref name="count"/> progress events round-robin over the jobs, as fast as possible (1,000 in flight).</summary>
+    public async Task PublishFloodAsync(Guid[] jobs, int count)
+    {
+        var inFlight = new List<Task>(1000);
+        for (var i = 0; i < count; i++)
+        {
+            inFlight.Add(PublishAsync(jobs[i % jobs.Length], progress: 30 + 40.0 * i / count));
+            if (inFlight.Count == 1000) { await Task.WhenAll(inFlight); inFlight.Clear(); }
+        }
+        await Task.WhenAll(inFlight);
+    }
+
     /// <summary>
     /// Publishes at <paramref name="rate"/> per second for <paramref name="duration"/>, round-robin over the jobs, each
     /// event stamped with the fixed time it was scheduled for (start + n / rate). Returns how many went to each job.
