@@ -250,7 +250,7 @@ trap 'exit 130' INT TERM
 
 # clip_path KIND SECONDS: the generated clip, made once and kept in bench/results/clips/.
 #   synthetic  testsrc2 1920x1080p25 and a 440 Hz tone: clean, moving graphics
-#   noisy      the same picture under strong temporal grain (noise=alls=20:allf=t+u) and pink noise mixed into the
+#   noisy      the same picture under strong temporal grain (noise=alls=10:allf=t+u) and pink noise mixed into the
 #              tone: camera-like, expensive to encode
 # CLIP_LOOP_SECONDS of it are encoded (libx264 veryfast, CRF 18 capped at 25 Mbit/s, what a camera writes) and looped
 # by stream copy up to SECONDS. The cache is keyed by kind and length only: delete it after changing this.
@@ -261,7 +261,7 @@ clip_path() {
     seg=$((seconds < CLIP_LOOP_SECONDS ? seconds : CLIP_LOOP_SECONDS))
     case $kind in
         synthetic) video="testsrc2=size=1920x1080:rate=25" audio="sine=frequency=440:sample_rate=48000" ;;
-        noisy) video="testsrc2=size=1920x1080:rate=25,noise=alls=20:allf=t+u"
+        noisy) video="testsrc2=size=1920x1080:rate=25,noise=alls=10:allf=t+u"
             audio="sine=frequency=440:sample_rate=48000[s];anoisesrc=color=pink:amplitude=0.3:sample_rate=48000[n];[s][n]amix" ;;
         *) die "unknown clip kind $kind (expected synthetic or noisy)" ;;
     esac
@@ -277,8 +277,11 @@ clip_path() {
 
 # ------------------------------------------------------------------------------------------------ the stack
 
-STACK_VHOST="${TAG}_pipe" STACK_DB="vidline_${TAG}_pipe" STACK_MADE=0
 declare -A STACK_PORT=()
+# stack_use NAME: the vhost and database of the next stack_up. A part whose jobs must not reach a later part's
+# services (upload leaves its jobs queued) uses its own.
+stack_use() { STACK_VHOST="${TAG}_$1" STACK_DB="vidline_${TAG}_$1" STACK_MADE=0 AUTH=; }
+stack_use pipe
 
 # stack_up [TRANSCODERS] [SERVICE...]: the services (default: all of services/services.tsv; with TRANSCODERS > 1 more
 # transcoder nodes, as make run TRANSCODERS=n) phase by phase, then the edge in front. Sets EDGE and AUTH.
@@ -540,6 +543,7 @@ part_upload() {
     local clip r v out sink_port size cpu0
     clip=$(clip_path noisy "$UPLOAD_CLIP")
     size=$(stat -c %s "$clip")
+    stack_use upload
     stack_up 1 ingest-api progress-gateway
     sink_port=$(free_port)
     python3 - "$sink_port" <<'PY' &
@@ -578,6 +582,7 @@ PY
     kill "$SINK_PID" 2>/dev/null || true
     SINK_PID=
     stack_down
+    stack_use pipe
     summary upload "$((size / 1000000)) MB noisy clip: edge/loopback sink MB/s $(paired upload mb_per_second edge sink); MB/s edge $(median upload mb_per_second edge) sink $(median upload mb_per_second sink); receiver CPU-s edge (ingest-api, gateway, nginx) $(median upload receiver_cpu edge) sink $(median upload receiver_cpu sink)" \
         "UPLOAD_CLIP=$UPLOAD_CLIP"
 }
