@@ -111,7 +111,7 @@ median() {
             if (n == 0) { print "n/a"; exit }
             for (i = 2; i <= n; i++) { v = x[i]; for (j = i - 1; j > 0 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
             v = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
-            printf (v >= 100 || v <= -100 ? "%.0f" : v >= 1 || v <= -1 ? "%.2f" : "%.3g"), v
+            printf (v == int(v) || v >= 100 || v <= -100 ? "%.0f" : v >= 1 || v <= -1 ? "%.2f" : "%.3g"), v
         }' "$OUT/$1.tsv" 2>/dev/null || echo n/a
 }
 
@@ -608,7 +608,8 @@ part_progress() {
 for line in sys.stdin:
     print(f"{time.time():.6f} {line}", end="", flush=True)
     if line.startswith("event: done"): break' >"$events" || true
-        # POST start → the first progress event of any stage.
+        # POST start → the first progress event of any stage. The client connects as soon as the POST answers; an event
+        # stored before that comes with the stream's replay, so this is then the connect time (an upper bound).
         record progress "$r" first_event seconds "$(awk -v t0="$t0" '$2 == "event:" && $3 == "progress" { printf "%.3f", $1 - t0; exit }' "$events")"
         lines="$OUT/work/progress-lines-$r.txt"
         cp "$BENCH_PROGRESS_LOG" "$lines"
