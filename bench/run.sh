@@ -27,8 +27,9 @@
 #   SSE_CLIENTS [1000 10000]  SSE_RATE [1000] (events/s)  SSE_SECONDS [20]  BESIDE [1] (an encode runs beside)
 #   CONNMEM_CLIENTS [500 2000 5000 10000]  POLL_CLIENTS [1000]  INGEST_COUNT [50000]
 #   UPLOAD_CLIP [60]  PROGRESS_CLIP [10]  JOBS [6]  JOBS_CLIP [10]  MEMORY_CLIP [10]
-# Smallest smoke run of everything: RUNS=1 CLIPS=10 KINDS=synthetic SSE_CLIENTS=50 CONNMEM_CLIENTS="20 50"
-#   POLL_CLIENTS=50 SSE_SECONDS=3 INGEST_COUNT=2000 JOBS=2 bash bench/run.sh
+# Smoke run of everything (figures meaningless, every code path exercised): RUNS=1 CLIPS=10 KINDS=synthetic
+#   SSE_CLIENTS=50 SSE_RATE=100 SSE_SECONDS=3 CONNMEM_CLIENTS="20 50" POLL_CLIENTS=50 INGEST_COUNT=2000 UPLOAD_CLIP=10
+#   JOBS=2 bash bench/run.sh
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/lib.sh
