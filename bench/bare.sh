@@ -1,91 +1,64 @@
 #!/usr/bin/env bash
-# The pipeline's media work with nothing around it: the same ffprobe/ffmpeg commands the services run
-# (copied from shared/media: MediaProbe, LadderTranscoder, QualityMeter, AbrPackager), in the same order,
-# plus the same file copies, timed per stage.
+# What a careful person would write by hand for the pipeline's output: the upload in storage and probed, the ABR
+# ladder (same rungs and encoder settings as the transcoder) plus ONE audio encode written by one ffmpeg straight into
+# CMAF/fMP4 segments with DASH and HLS manifests (no intermediates, no re-mux), then SSIM + PSNR of every rung against
+# the source from one ffmpeg that decodes the source once, then publication by rename.
 #
 #   bench/bare.sh CLIP WORKDIR
 #
-# Prints one line per stage, "stage seconds", then "total seconds".
-# Settings (as the services have them by default): PRESET=veryfast KEYINT=2 VALIDATE_PARALLEL=2.
-# Must match shared/media/*.cs: when those change, change ladder-args.sh and this file with them.
+# Prints "stage seconds" per stage (uploading, encoding, validation, storage), then "total seconds"; fails when an
+# output or a quality summary is missing. Settings: PRESET KEYINT AUDIO_KBPS (bench/ladder-args.sh).
 set -euo pipefail
-
 CLIP=$(realpath "$1")
 WORK=$2
-VALIDATE_PARALLEL=${VALIDATE_PARALLEL:-2} # services/validator/appsettings.json QualityGate:Parallelism
-THREADS=$(nproc)                          # QualityMeter uses Environment.ProcessorCount
 # shellcheck source=ladder-args.sh
 source "$(dirname "${BASH_SOURCE[0]}")/ladder-args.sh"
-
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 rm -rf "$WORK"
-mkdir -p "$WORK/sources" "$WORK/work/renditions" "$WORK/work/package" "$WORK/outputs"
+mkdir -p "$WORK/sources" "$WORK/package" "$WORK/outputs"
 SRC=$WORK/sources/clip.mp4
 T0=$(now)
 
-# ---- uploading: the upload lands in storage, then ingest probes it (MediaProbe).
+# uploading: the upload lands in storage and is probed.
 cp "$CLIP" "$SRC"
-probe=$(ffprobe -hide_banner -v error -print_format json -show_format -show_streams "${IN[@]}" "$SRC" </dev/null)
-WIDTH=$(jq -r '[.streams[] | select(.codec_type == "video")][0].width' <<<"$probe")
-HEIGHT=$(jq -r '[.streams[] | select(.codec_type == "video")][0].height' <<<"$probe")
-HAS_AUDIO=$(jq -r '[.streams[] | select(.codec_type == "audio")] | length > 0' <<<"$probe")
+probe_source "$SRC"
 T1=$(now)
 
-# ---- transcoding: RenditionLadder picks the default rungs at or below the source height (LadderOptions.DefaultRungs),
-# LadderTranscoder encodes them all from one decode.
-ladder_rungs "$WIDTH" "$HEIGHT"
+# encoding: one decode, every rung + one audio track, segmented by the dash muxer (fMP4 segments that HLS plays too).
+ladder_rungs
 n=${#RUNGS[@]}
-single_ladder_args "$SRC" "$HAS_AUDIO" "$WORK/work/renditions"
-"${FF[@]}" "${ARGS[@]}" >/dev/null 2>"$WORK/transcode.log"
+ladder_args "$SRC"
+sets="id=0,streams=v"
+[[ $HAS_AUDIO != true ]] || sets+=" id=1,streams=a"
+"${FF[@]}" "${ARGS[@]}" -f dash -seg_duration "$KEYINT" -use_template 1 -use_timeline 1 -hls_playlist 1 \
+    -hls_master_name master.m3u8 -adaptation_sets "$sets" "$WORK/package/manifest.mpd" </dev/null
 T2=$(now)
 
-# ---- validation: QualityMeter per rendition, VALIDATE_PARALLEL at a time (the validator's Parallel.ForEachAsync).
-# The validator also asks `ffmpeg -filters` once per process whether libvmaf exists.
-vmaf=0
-if "${FF[@]}" -filters 2>/dev/null | grep ' libvmaf ' >/dev/null; then vmaf=1; fi
-measure() {
-    local rendition=$1 graph
-    if ((vmaf)); then
-        graph="[0:v]scale=$WIDTH:$HEIGHT:flags=bicubic,setsar=1,format=yuv420p,split=3[d0][d1][d2];[1:v]setsar=1,format=yuv420p,split=3[r0][r1][r2];[d0][r0]ssim;[d1][r1]psnr;[d2][r2]libvmaf=n_threads=$THREADS"
-    else
-        graph="[0:v]scale=$WIDTH:$HEIGHT:flags=bicubic,setsar=1,format=yuv420p,split=2[d0][d1];[1:v]setsar=1,format=yuv420p,split=2[r0][r1];[d0][r0]ssim;[d1][r1]psnr"
-    fi
-    "${FF[@]}" -threads "$THREADS" "${IN[@]}" "$rendition" -threads "$THREADS" "${IN[@]}" "$SRC" \
-        -filter_threads "$THREADS" -lavfi "$graph" -an -f null - </dev/null >/dev/null 2>"$rendition.quality.log"
-    grep -q 'SSIM .*All:' "$rendition.quality.log" && grep -q 'PSNR .*average:' "$rendition.quality.log"
-}
-pids=()
+# validation: the source decoded once and split to one comparison per rung; each rung read through its HLS playlist
+# (media_<i>.m3u8, the dash muxer's numbering), scaled up to the source size.
+graph="[0:v]setsar=1,format=yuv420p,split=$((2 * n))"
+for ((i = 0; i < 2 * n; i++)); do graph+="[r$i]"; done
+inputs=(-i "$SRC")
 for ((i = 0; i < n; i++)); do
-    read -r name _ <<<"${RUNGS[i]}"
-    measure "$WORK/work/renditions/$name.mp4" &
-    pids+=($!)
-    # At most VALIDATE_PARALLEL at once: wait for the oldest before starting another.
-    if ((${#pids[@]} >= VALIDATE_PARALLEL)); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    inputs+=("${IN[@]}" "$WORK/package/media_$i.m3u8")
+    graph+=";[$((i + 1)):v]scale=$WIDTH:$HEIGHT:flags=bicubic,setsar=1,format=yuv420p,split=2[d$i][e$i]"
+    graph+=";[d$i][r$((2 * i))]ssim;[e$i][r$((2 * i + 1))]psnr"
 done
-for p in "${pids[@]}"; do wait "$p"; done
+"${FF[@]}" -loglevel info -threads "$(nproc)" "${inputs[@]}" -filter_threads "$(nproc)" -lavfi "$graph" -an -f null - \
+    </dev/null >/dev/null 2>"$WORK/quality.log"
+[[ $(grep -c 'SSIM .*All:' "$WORK/quality.log") == "$n" && $(grep -c 'PSNR .*average:' "$WORK/quality.log") == "$n" ]] ||
+    { echo "bare.sh: expected $n SSIM and PSNR summaries (see $WORK/quality.log)" >&2; exit 1; }
 T3=$(now)
 
-# ---- packaging: AbrPackager, one dash-muxer run writing DASH and HLS from stream copies.
-args=()
-for ((i = 0; i < n; i++)); do read -r name _ <<<"${RUNGS[i]}"; args+=("${IN[@]}" "$WORK/work/renditions/$name.mp4"); done
-for ((i = 0; i < n; i++)); do args+=(-map "$i:v:0"); done
-sets="id=0,streams=v"
-if [[ $HAS_AUDIO == true ]]; then args+=(-map 0:a:0); sets="id=0,streams=v id=1,streams=a"; fi
-args+=(-c copy -f dash -seg_duration "$KEYINT" -use_template 1 -use_timeline 1 -hls_playlist 1
-    -hls_master_name master.m3u8 -adaptation_sets "$sets" "$WORK/work/package/manifest.mpd")
-"${FF[@]}" "${args[@]}" </dev/null >/dev/null 2>"$WORK/package.log"
+# storage: publish by rename.
+mv "$WORK/package" "$WORK/outputs/clip"
 T4=$(now)
-
-# ---- storage: StoreOutputsConsumer copies the package to outputs/ and deletes the work folder.
-cp -r "$WORK/work/package/." "$WORK/outputs/"
-rm -rf "$WORK/work"
-T5=$(now)
+[[ -s $WORK/outputs/clip/master.m3u8 && -s $WORK/outputs/clip/manifest.mpd ]] || { echo "bare.sh: no manifests" >&2; exit 1; }
 
 echo "uploading $(elapsed "$T0" "$T1")"
-echo "transcoding $(elapsed "$T1" "$T2")"
+echo "encoding $(elapsed "$T1" "$T2")"
 echo "validation $(elapsed "$T2" "$T3")"
-echo "packaging $(elapsed "$T3" "$T4")"
-echo "storage $(elapsed "$T4" "$T5")"
-echo "total $(elapsed "$T0" "$T5")"
+echo "storage $(elapsed "$T3" "$T4")"
+echo "total $(elapsed "$T0" "$T4")"

@@ -1,61 +1,55 @@
-# The ladder as the transcoder builds it (sourced by bare.sh and ladder.sh, not executed).
-# Mirrors LadderOptions.DefaultRungs, RenditionLadder.For and LadderTranscoder.BuildArguments.
+# The ABR ladder, as bench/bare.sh and bench/limit.sh encode it (sourced, not executed).
+# Rungs, bitrates and encoder settings are the transcoder's defaults (services/transcoder/appsettings.json Media:Ladder,
+# LadderOptions.DefaultRungs): when those change, change this file with them.
 
-PRESET=${PRESET:-veryfast} # services/transcoder/appsettings.json Media:Ladder:Preset
+PRESET=${PRESET:-veryfast} # Media:Ladder:Preset
 KEYINT=${KEYINT:-2}        # Media:Ladder:KeyframeIntervalSeconds
+AUDIO_KBPS=${AUDIO_KBPS:-128} # one audio track for every rung: the top rung's audio bitrate
 
-# FfmpegRunner puts these in front of every ffmpeg run; HardenedInput puts the whitelist before every -i.
-FF=(ffmpeg -nostdin -hide_banner -y)
+FF=(ffmpeg -nostdin -hide_banner -y -loglevel error)
 IN=(-protocol_whitelist file,pipe -i)
 
-# ladder_rungs WIDTH HEIGHT: sets RUNGS to "name width height video_kbps audio_kbps" for each default rung at or
-# below the source height, widths rounded to even numbers keeping the source aspect.
+# probe_source FILE: sets WIDTH, HEIGHT and HAS_AUDIO (true|false) from one ffprobe.
+probe_source() {
+    local probe
+    probe=$(ffprobe -hide_banner -v error -print_format json -show_format -show_streams "${IN[@]}" "$1" </dev/null)
+    WIDTH=$(jq -r '[.streams[] | select(.codec_type == "video")][0].width' <<<"$probe")
+    HEIGHT=$(jq -r '[.streams[] | select(.codec_type == "video")][0].height' <<<"$probe")
+    HAS_AUDIO=$(jq -r '[.streams[] | select(.codec_type == "audio")] | length > 0' <<<"$probe")
+}
+
+# ladder_rungs: sets RUNGS to "name width height video_kbps" for each default rung at or below the source height
+# (WIDTH, HEIGHT), widths rounded to even numbers keeping the source aspect.
 ladder_rungs() {
-    local W=$1 H=$2 name height vkbps akbps width
+    local name height vkbps width
     RUNGS=()
-    while read -r name height vkbps akbps; do
-        ((height <= H)) || continue
-        width=$(awk -v h="$height" -v W="$W" -v H="$H" 'BEGIN { w = 2 * int(h * W / H / 2 + 0.5); print (w < 2 ? 2 : w) }')
-        RUNGS+=("$name $width $height $vkbps $akbps")
+    while read -r name height vkbps; do
+        ((height <= HEIGHT)) || continue
+        width=$(awk -v h="$height" -v W="$WIDTH" -v H="$HEIGHT" 'BEGIN { w = 2 * int(h * W / H / 2 + 0.5); print (w < 2 ? 2 : w) }')
+        RUNGS+=("$name $width $height $vkbps")
     done <<'RUNGS'
-1080p 1080 5000 128
-720p 720 2800 128
-480p 480 1400 128
-360p 360 800 96
+1080p 1080 5000
+720p 720 2800
+480p 480 1400
+360p 360 800
 RUNGS
 }
 
-# encoder_args VIDEO_LABEL HAS_AUDIO(true|false) RUNG OUTPUT: appends one output's options to ARGS.
-encoder_args() {
-    local label=$1 has_audio=$2 out=$4 name width height vkbps akbps
-    read -r name width height vkbps akbps <<<"$3"
-    ARGS+=(-map "$label")
-    [[ $has_audio == true ]] && ARGS+=(-map 0:a:0)
-    ARGS+=(-c:v libx264 -preset "$PRESET" -b:v "${vkbps}k" -maxrate "${vkbps}k" -bufsize "$((vkbps * 2))k"
-        -force_key_frames "expr:gte(t,n_forced*$KEYINT)" -sc_threshold 0 -pix_fmt yuv420p)
-    [[ $has_audio == true ]] && ARGS+=(-c:a aac -b:a "${akbps}k")
-    ARGS+=(-movflags +faststart "$out")
-}
-
-# single_ladder_args SOURCE HAS_AUDIO OUTDIR: ARGS for LadderTranscoder's one process (decode once, split, N encoders).
-single_ladder_args() {
-    local src=$1 has_audio=$2 dir=$3 n=${#RUNGS[@]} labels="" scales="" i name width height rest
+# ladder_args SOURCE: ARGS = input, one decode split to every rung's scaler, and per rung -map + libx264 options;
+# then one AAC encode of the audio (when there is audio). The caller appends the output(s).
+ladder_args() {
+    local n=${#RUNGS[@]} labels="" scales="" i name width height vkbps
     for ((i = 0; i < n; i++)); do
-        read -r name width height rest <<<"${RUNGS[i]}"
+        read -r name width height vkbps <<<"${RUNGS[i]}"
         labels+="[s$i]"
         scales+=";[s$i]scale=$width:$height[v$i]"
     done
-    ARGS=(-progress pipe:1 -nostats "${IN[@]}" "$src" -filter_complex "[0:v]split=$n$labels$scales")
+    ARGS=("${IN[@]}" "$1" -filter_complex "[0:v]split=$n$labels$scales")
     for ((i = 0; i < n; i++)); do
-        read -r name rest <<<"${RUNGS[i]}"
-        encoder_args "[v$i]" "$has_audio" "${RUNGS[i]}" "$dir/$name.mp4"
+        read -r name width height vkbps <<<"${RUNGS[i]}"
+        ARGS+=(-map "[v$i]" "-c:v:$i" libx264 "-preset:v:$i" "$PRESET" "-b:v:$i" "${vkbps}k" "-maxrate:v:$i" "${vkbps}k"
+            "-bufsize:v:$i" "$((vkbps * 2))k")
     done
-}
-
-# rung_args SOURCE HAS_AUDIO RUNG OUTDIR: ARGS for one rung in its own process (its own decode), same encoder settings.
-rung_args() {
-    local src=$1 has_audio=$2 rung=$3 dir=$4 name width height rest
-    read -r name width height rest <<<"$rung"
-    ARGS=(-progress pipe:1 -nostats "${IN[@]}" "$src" -filter_complex "[0:v]scale=$width:$height[v0]")
-    encoder_args "[v0]" "$has_audio" "$rung" "$dir/$name.mp4"
+    ARGS+=(-force_key_frames "expr:gte(t,n_forced*$KEYINT)" -sc_threshold 0 -pix_fmt yuv420p)
+    [[ $HAS_AUDIO != true ]] || ARGS+=(-map 0:a:0 -c:a aac -b:a "${AUDIO_KBPS}k")
 }

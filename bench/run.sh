@@ -1,66 +1,130 @@
 #!/usr/bin/env bash
-# Vidline benchmarks (`make bench`). Results: bench/results/<timestamp>/ and a summary on stdout; docs/performance.md
-# explains them. Everything runs against 127.0.0.1 in its own RabbitMQ vhost, PostgreSQL database, storage folder and
-# ports, so a running `make run` is not disturbed; nothing this script starts outlives it.
+# Vidline benchmarks (`make bench`). Results: bench/results/<timestamp>/ and a summary on stdout (one line per
+# measurement, with the command that reproduces it); docs/performance.md explains them. Everything runs against
+# 127.0.0.1 in its own RabbitMQ vhosts, PostgreSQL databases, storage folder and ports, so a running `make run` is not
+# disturbed; nothing this script starts outlives it. Only the services a part measures run during it.
 #
-#   A  one generated clip through the whole pipeline (edge → ingest → transcoder → validator → packager) versus the
-#      same ffmpeg work run bare by bench/bare.sh, per stage; ratio pipeline / bare (goal ≤ 1.10)
-#   B  the ladder from one decode in one process (LadderTranscoder) versus one process per rung (bench/ladder.sh)
-#   C  progress-gateway SSE latency, publish → client, and memory per connection; baseline: clients polling
-#      GET /jobs/{id} once a second (bench/SseLatency)
-#   D  progress-gateway ingest: ProgressReported → rows in progress_events, events/s and none lost; baseline:
-#      single-row INSERTs
-#   E  E_CLIENTS SSE streams (10,000) through the nginx edge (scripts/infra.sh edge-up: make run's configuration)
-#      versus straight to the gateway: connected, refused, latency, the gateway's and nginx's memory; then
-#      E_FLOOD_CLIENTS (1,000) from one address against the default per-address limit (refused with 429)
-#      (one command: PARTS=E SKIP_BUILD=1 bash bench/run.sh)
+#   pipeline   a clip through the whole pipeline (edge → ingest → transcoder → validator → packager) vs bench/bare.sh
+#              (the same output by hand) vs bench/limit.sh (the same ladder to -f null): wall and CPU-seconds
+#   sse        SSE streams through the edge (make run's nginx) vs straight to the gateway, latency from each event's
+#              scheduled send time, at SSE_CLIENTS clients and SSE_RATE events/s, with an encode running beside it
+#   connmem    memory per SSE connection: slope of the gateway's (and nginx's) Pss over client count, under traffic
+#   poll       clients polling GET /jobs/{id} vs the same number on SSE: latency and gateway CPU per delivered update
+#   ingest     ProgressReported → rows in PostgreSQL (events/s, none lost) vs COPY of the same rows vs consume-only
+#   upload     upload MB/s through the edge (POST /process) vs the same curl to a trivial loopback sink
+#   progress   ffmpeg's progress line → an SSE client through the edge; POST /process → the first progress event
+#   jobs       jobs per hour for JOBS queued jobs with 2 transcoders vs 1
+#   memory     Pss of every process (services, nginx, RabbitMQ, PostgreSQL) idle and while a job runs
+#   coldstart  stopped services → the page answers through the edge (what `make run` does after its build)
 #
-# Knobs (environment): PARTS="A B C D E"  CLIP_SECONDS=60  RUNS=2 (A)  B_RUNS=1
-#   SSE_SIZES="1000:100 10000:1000" (clients:events per second)  SSE_SECONDS=20  POLL_CLIENTS=1000  POLL_RATE=100
-#   INGEST_COUNT=50000  E_CLIENTS=10000 E_RATE=100 E_SECONDS=10 E_FLOOD_CLIENTS=1000
-#   SKIP_BUILD=1 (use the existing Release build)
+# Statistics: every part runs its variants RUNS times, interleaved ABBA (run 1 A B, run 2 B A, ...; three variants
+# A B C, C B A, ...), so a drift in machine load hits them alike. A ratio is taken within each run (variant / baseline
+# of the same run) and reported as the median of those paired ratios with their min–max; absolute figures are medians.
+#
+# Knobs (environment; defaults in brackets):
+#   PARTS [pipeline sse connmem poll ingest upload progress jobs memory coldstart]  RUNS [5]  SKIP_BUILD=1
+#   CLIPS [10 60 300] (seconds)  KINDS [synthetic noisy]  CLIP_LOOP_SECONDS [10]
+#   SSE_CLIENTS [1000 10000]  SSE_RATE [1000] (events/s)  SSE_SECONDS [20]  BESIDE [1] (an encode runs beside)
+#   CONNMEM_CLIENTS [500 2000 5000 10000]  POLL_CLIENTS [1000]  INGEST_COUNT [50000]
+#   UPLOAD_CLIP [60]  PROGRESS_CLIP [10]  JOBS [6]  JOBS_CLIP [10]  MEMORY_CLIP [10]
+# Smoke run of everything (figures meaningless, every code path exercised): RUNS=1 CLIPS=10 KINDS=synthetic
+#   SSE_CLIENTS=50 SSE_RATE=100 SSE_SECONDS=3 CONNMEM_CLIENTS="20 50" POLL_CLIENTS=50 INGEST_COUNT=2000 UPLOAD_CLIP=10
+#   JOBS=2 bash bench/run.sh
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/lib.sh
 source "$BENCH_DIR/../scripts/lib.sh"
 
-PARTS=${PARTS:-A B C D E}
-CLIP_SECONDS=${CLIP_SECONDS:-60}
-RUNS=${RUNS:-2}
-B_RUNS=${B_RUNS:-1}
-SSE_SIZES=${SSE_SIZES:-1000:100 10000:1000}
+ALL_PARTS="pipeline sse connmem poll ingest upload progress jobs memory coldstart"
+PARTS=${PARTS:-$ALL_PARTS}
+RUNS=${RUNS:-5}
+CLIPS=${CLIPS:-10 60 300}
+KINDS=${KINDS:-synthetic noisy}
+CLIP_LOOP_SECONDS=${CLIP_LOOP_SECONDS:-10}
+SSE_CLIENTS=${SSE_CLIENTS:-1000 10000}
+SSE_RATE=${SSE_RATE:-1000}
 SSE_SECONDS=${SSE_SECONDS:-20}
+BESIDE=${BESIDE:-1}
+CONNMEM_CLIENTS=${CONNMEM_CLIENTS:-500 2000 5000 10000}
 POLL_CLIENTS=${POLL_CLIENTS:-1000}
-POLL_RATE=${POLL_RATE:-100}
 INGEST_COUNT=${INGEST_COUNT:-50000}
-E_CLIENTS=${E_CLIENTS:-10000}
-E_RATE=${E_RATE:-100}
-E_SECONDS=${E_SECONDS:-10}
-E_FLOOD_CLIENTS=${E_FLOOD_CLIENTS:-1000}
+UPLOAD_CLIP=${UPLOAD_CLIP:-60}
+PROGRESS_CLIP=${PROGRESS_CLIP:-10}
+JOBS=${JOBS:-6}
+JOBS_CLIP=${JOBS_CLIP:-10}
+MEMORY_CLIP=${MEMORY_CLIP:-10}
 CONFIGURATION=Release
+for part in $PARTS; do [[ " $ALL_PARTS " == *" $part "* ]] || die "unknown part $part (expected some of: $ALL_PARTS)"; done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS=$RUNS: expected a positive number"
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
 OUT="$BENCH_DIR/results/$RUN_ID"
-STATE="$OUT/state"   # storage, logs, pids, nginx of this run
-mkdir -p "$OUT" "$STATE/logs" "$STATE/pids"
+STATE="$OUT/state" # storage, logs, pids, nginx of this run
+CLIP_CACHE="$BENCH_DIR/results/clips" # generated clips, reused by later runs (they are inputs, not results)
+mkdir -p "$OUT/work" "$STATE/logs" "$STATE/pids" "$CLIP_CACHE"
 ln -sfn "$RUN_ID" "$BENCH_DIR/results/latest"
 SUMMARY="$OUT/summary.txt"
 TAG="bench_${RUN_ID//-/_}"
 PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Password=$PG_PASSWORD"
+CLK_TCK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+load() { cut -d' ' -f1 /proc/loadavg; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 psql_db() { PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtAX -d "$1" "${@:2}"; }
 # api_key DATABASE: a new API key of tenant "bench" in that database (the services have migrated it), by scripts/keys.sh.
 api_key() { VIDLINE_STATE="$STATE" PG_DATABASE="$1" bash "$REPO_ROOT/scripts/keys.sh" create bench 2>/dev/null | tail -n1; }
 rabbit_api() { curl -fsS -u guest:guest -H 'content-type: application/json' "$@"; }
 
+# Statistics (abba, record, paired, median, range, slopes): bench/stats.sh, tested by bench/stats-test.sh.
+# shellcheck source=stats.sh
+source "$BENCH_DIR/stats.sh"
+
+# summary PART TEXT KNOBS: the part's one summary line, with the command that reproduces it.
+summary() {
+    say "$1: $2"
+    say "    reproduce: PARTS=$1 RUNS=$RUNS $3 bash bench/run.sh   (n=$RUNS, results $OUT/$1.tsv)"
+}
+
+# cpu_of PID...: CPU-seconds (user + system) the processes have used, their reaped children (ffmpeg) included.
+cpu_of() {
+    local pid total=0
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        total=$(sed 's/.*) //' "/proc/$pid/stat" | awk -v t="$total" -v hz="$CLK_TCK" '{ printf "%.2f", t + ($12 + $13 + $14 + $15) / hz }')
+    done
+    echo "$total"
+}
+
+# timed FILE COMMAND...: runs COMMAND under /usr/bin/time; FILE gets "wall user system" (children included).
+timed() {
+    local file=$1
+    shift
+    /usr/bin/time -f '%e %U %S' -o "$file" "$@"
+}
+
+# pss_of PID...: summed proportional set size in KiB (shared pages divided among the processes that map them).
+pss_of() {
+    local pid total=0 kb
+    for pid in "$@"; do
+        kb=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null) || kb=0
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+
+# tree PID: the process and all its descendants.
+tree() {
+    local pid=$1 child
+    echo "$pid"
+    for child in $(cat "/proc/$pid/task/"*/children 2>/dev/null); do tree "$child"; done
+}
+
 # ---------------------------------------------------------------------------------------- isolation and cleanup
 
-VHOSTS=() DATABASES=() EDGE_UP=0
+VHOSTS=() DATABASES=() EDGE_UP=0 BESIDE_PID= SINK_PID=
 make_vhost() {
     rabbit_api -X PUT "http://127.0.0.1:$RABBIT_UI_PORT/api/vhosts/$1" -d '{}' >/dev/null
     rabbit_api -X PUT "http://127.0.0.1:$RABBIT_UI_PORT/api/permissions/$1/guest" -d '{"configure":".*","write":".*","read":".*"}' >/dev/null
@@ -75,9 +139,11 @@ start_service() {
     (
         cd "$REPO_ROOT/$dir"
         export ConnectionStrings__Postgres="$PG;Database=$db" RabbitMq__VirtualHost="$vhost" Storage__Root="$STATE/storage"
-        export ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+        export ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 Service__Node="$name"
         # The secrets of this run's state folder, which its edge checks output links with too.
         [[ $dir != services/progress-gateway ]] || VIDLINE_STATE="$STATE" gateway_secrets
+        # The progress part runs the transcoders' ffmpeg through a shim that notes when each progress line left it.
+        [[ $name != transcoder* || -z ${TRANSCODER_FFMPEG:-} ]] || export Media__FfmpegPath="$TRANSCODER_FFMPEG"
         exec dotnet "$dll" --urls "http://127.0.0.1:$port" </dev/null >>"$STATE/logs/$name.log" 2>&1
     ) &
     echo $! >"$STATE/pids/$name.pid"
@@ -88,7 +154,7 @@ wait_healthy() {
     until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/health"; do
         pid_alive "$STATE/pids/$name.pid" || { tail -n 30 "$STATE/logs/$name.log" >&2; die "$name exited during startup"; }
         ((SECONDS < deadline)) || die "$name not healthy after 90 s"
-        sleep 0.5
+        sleep 0.2
     done
 }
 
@@ -98,25 +164,528 @@ stop_services() {
     return 0
 }
 
+# edge_up PORT UPSTREAM-ENV...: make run's nginx edge (scripts/infra.sh edge-up) on PORT, in this run's state folder.
+edge_up() {
+    local port=$1
+    shift
+    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$port" "$@" \
+        bash "$REPO_ROOT/scripts/infra.sh" edge-up >>"$OUT/edge.log" 2>&1 || { cat "$OUT/edge.log" >&2; die "the edge did not start"; }
+    EDGE_UP=1
+}
+edge_down() {
+    VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true
+    EDGE_UP=0
+}
+edge_pids() { [[ -s $STATE/nginx/nginx.pid ]] && tree "$(cat "$STATE/nginx/nginx.pid")"; }
+
+# beside_up / beside_down: the background encode of the SSE parts (bench/limit.sh --loop on the 10 s synthetic clip).
+beside_up() {
+    ((BESIDE)) || return 0
+    local clip
+    clip=$(clip_path synthetic 10)
+    setsid bash "$BENCH_DIR/limit.sh" "$clip" --loop >/dev/null 2>"$OUT/beside.log" &
+    BESIDE_PID=$!
+}
+beside_down() {
+    [[ -n $BESIDE_PID ]] || return 0
+    kill -TERM -- "-$BESIDE_PID" 2>/dev/null || true
+    wait "$BESIDE_PID" 2>/dev/null || true
+    BESIDE_PID=
+}
+
 cleanup() {
     trap - EXIT INT TERM
+    beside_down
+    [[ -z $SINK_PID ]] || kill "$SINK_PID" 2>/dev/null || true
     stop_services
-    if ((EDGE_UP)); then VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true; fi
+    ((EDGE_UP)) && edge_down
     local v d
     for v in "${VHOSTS[@]}"; do rabbit_api -X DELETE "http://127.0.0.1:$RABBIT_UI_PORT/api/vhosts/$v" >/dev/null 2>&1 || true; done
     for d in "${DATABASES[@]}"; do psql_db postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
-    rm -rf "$STATE/storage" "$OUT/work" "$OUT"/clip-*.mp4
+    rm -rf "$STATE/storage" "$OUT/work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---------------------------------------------------------------------------------------------------- clips
+
+# clip_path KIND SECONDS: the generated clip, made once and kept in bench/results/clips/.
+#   synthetic  testsrc2 1920x1080p25 and a 440 Hz tone: clean, moving graphics
+#   noisy      the same picture under strong temporal grain (noise=alls=10:allf=t+u) and pink noise mixed into the
+#              tone: camera-like, expensive to encode
+# CLIP_LOOP_SECONDS of it are encoded (libx264 veryfast, CRF 18 capped at 25 Mbit/s, what a camera writes) and looped
+# by stream copy up to SECONDS. The cache is keyed by kind and length only: delete it after changing this.
+clip_path() {
+    local kind=$1 seconds=$2 clip seg video audio
+    clip="$CLIP_CACHE/$kind-${seconds}s.mp4"
+    [[ -s $clip ]] && { echo "$clip"; return 0; }
+    seg=$((seconds < CLIP_LOOP_SECONDS ? seconds : CLIP_LOOP_SECONDS))
+    case $kind in
+        synthetic) video="testsrc2=size=1920x1080:rate=25" audio="sine=frequency=440:sample_rate=48000" ;;
+        noisy) video="testsrc2=size=1920x1080:rate=25,noise=alls=10:allf=t+u"
+            audio="sine=frequency=440:sample_rate=48000[s];anoisesrc=color=pink:amplitude=0.3:sample_rate=48000[n];[s][n]amix" ;;
+        *) die "unknown clip kind $kind (expected synthetic or noisy)" ;;
+    esac
+    log "making the $seconds s $kind clip (once; cached in $CLIP_CACHE)"
+    ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "$video" -filter_complex "$audio" -t "$seg" \
+        -c:v libx264 -preset veryfast -crf 18 -maxrate 25M -bufsize 50M -g 50 -pix_fmt yuv420p -c:a aac -b:a 128k "$clip.segment.mp4" >&2
+    ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop $(((seconds + seg - 1) / seg - 1)) -i "$clip.segment.mp4" \
+        -c copy -t "$seconds" -movflags +faststart "$clip.new.mp4" >&2
+    rm -f "$clip.segment.mp4"
+    mv "$clip.new.mp4" "$clip"
+    echo "$clip"
+}
+
+# ------------------------------------------------------------------------------------------------ the stack
+
+declare -A STACK_PORT=()
+# stack_use NAME: the vhost and database of the next stack_up. A part whose jobs must not reach a later part's
+# services (upload leaves its jobs queued) uses its own.
+stack_use() { STACK_VHOST="${TAG}_$1" STACK_DB="vidline_${TAG}_$1" STACK_MADE=0 AUTH=; }
+stack_use pipe
+
+# stack_up [TRANSCODERS] [SERVICE...]: the services (default: all of services/services.tsv; with TRANSCODERS > 1 more
+# transcoder nodes, as make run TRANSCODERS=n) phase by phase, then the edge in front. Sets EDGE and AUTH.
+stack_up() {
+    local transcoders=${1:-1}
+    shift || true
+    local only=" $* " name dir assembly env phase i
+    if ((!STACK_MADE)); then
+        make_vhost "$STACK_VHOST"
+        DATABASES+=("$STACK_DB")
+        local ports=()
+        while IFS=$'\t' read -r name env; do
+            STACK_PORT[$name]=$(free_port)
+            ports+=("${env}_PORT=${STACK_PORT[$name]}")
+        done < <(manifest name env)
+        EDGE=$(free_port)
+        STACK_EDGE_ENV=("${ports[@]}")
+        STACK_MADE=1
+    fi
+    for phase in $(phases); do
+        while IFS=$'\t' read -r name dir assembly; do
+            [[ $only == "  " || $only == *" $name "* ]] || continue
+            start_service "$name" "$dir" "$assembly" "${STACK_PORT[$name]}" "$STACK_VHOST" "$STACK_DB"
+            if [[ $name == transcoder ]]; then
+                for ((i = 2; i <= transcoders; i++)); do
+                    start_service "transcoder-$i" "$dir" "$assembly" "$(free_port)" "$STACK_VHOST" "$STACK_DB"
+                done
+            fi
+        done < <(manifest --where "phase=$phase" name project assembly)
+        for name in $(manifest --where "phase=$phase" name); do
+            [[ $only == "  " || $only == *" $name "* ]] && wait_healthy "$name" "${STACK_PORT[$name]}"
+        done
+    done
+    [[ -n ${AUTH:-} ]] || AUTH="Authorization: Bearer $(api_key "$STACK_DB")"
+    edge_up "$EDGE" "${STACK_EDGE_ENV[@]}"
+}
+stack_down() { stop_services; edge_down; }
+stack_pids() { local f; for f in "$STATE"/pids/*.pid; do [[ -e $f ]] && cat "$f"; done; edge_pids; }
+
+# submit CLIP: POST /process through the edge; prints the job id.
+submit() {
+    curl -fsS -H "$AUTH" -F "video=@$1;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process" | jq -r .job_id
+}
+
+# wait_done JOB: until the job's SSE stream (through the edge) says done; fails unless it completed.
+wait_done() {
+    curl -fsSN -H "$AUTH" --max-time 3600 "http://127.0.0.1:$EDGE/jobs/$1/stream" | grep -q -m1 '^event: done' ||
+        die "job $1: no done event (logs: $STATE/logs)"
+    [[ $(curl -fsS -H "$AUTH" "http://127.0.0.1:$EDGE/jobs/$1" | jq -r .status) == completed ]] ||
+        die "job $1 did not complete (logs: $STATE/logs)"
+}
+
+# ------------------------------------------------------------------------------------------------- pipeline
+
+part_pipeline() {
+    stack_up
+    local kind seconds clip r v job t0 cpu0 wall
+    for seconds in $CLIPS; do
+        for kind in $KINDS; do
+            clip=$(clip_path "$kind" "$seconds")
+            local key="$kind-${seconds}s"
+            for ((r = 1; r <= RUNS; r++)); do
+                for v in $(abba "$r" pipeline bare limit); do
+                    log "pipeline $key: run $r/$RUNS $v (load $(load))"
+                    case $v in
+                        pipeline)
+                            # Wall: start of the upload → the job's stream says done. CPU: every service and nginx,
+                            # with their ffmpeg children.
+                            cpu0=$(cpu_of $(stack_pids))
+                            t0=$(now)
+                            job=$(submit "$clip")
+                            wait_done "$job"
+                            wall=$(calc "$(now) - $t0")
+                            record "pipeline-$key" "$r" pipeline wall "$wall"
+                            record "pipeline-$key" "$r" pipeline cpu "$(calc "$(cpu_of $(stack_pids)) - $cpu0")" ;;
+                        bare | limit)
+                            timed "$OUT/work/time" bash "$BENCH_DIR/$v.sh" "$clip" "$OUT/work/bare" >"$OUT/work/$v.out"
+                            read -r wall user sys <"$OUT/work/time"
+                            record "pipeline-$key" "$r" "$v" wall "$wall"
+                            record "pipeline-$key" "$r" "$v" cpu "$(calc "$user + $sys")" ;;
+                    esac
+                done
+            done
+            local p="pipeline-$key"
+            summary pipeline "$key clip: pipeline/bare wall $(paired "$p" wall pipeline bare), CPU $(paired "$p" cpu pipeline bare); pipeline/limit wall $(paired "$p" wall pipeline limit), CPU $(paired "$p" cpu pipeline limit); bare/limit wall $(paired "$p" wall bare limit); medians wall s pipeline $(median "$p" wall pipeline) bare $(median "$p" wall bare) limit $(median "$p" wall limit), CPU-s $(median "$p" cpu pipeline) / $(median "$p" cpu bare) / $(median "$p" cpu limit)" \
+                "CLIPS=$seconds KINDS=$kind"
+        done
+    done
+    stack_down
+}
+
+# --------------------------------------------------------------------------------------- the gateway under load
+
+# gateway_up: a fresh progress-gateway alone (the other services are not under test), on GW_PORT; sets GW_PID, GW_KEY.
+# The load generator is one client opening every stream: the per-tenant cap on open streams is lifted above it.
+GW_VHOST="${TAG}_gw" GW_DB="vidline_${TAG}_gw" GW_MADE=0
+gateway_up() {
+    if ((!GW_MADE)); then
+        make_vhost "$GW_VHOST"
+        DATABASES+=("$GW_DB")
+        GW_PORT=$(free_port)
+        GW_MADE=1
+    fi
+    local dir assembly
+    IFS=$'\t' read -r dir assembly < <(manifest --where name=progress-gateway project assembly)
+    RateLimits__StreamsPerTenant=1000000 start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
+    wait_healthy gateway-under-load "$GW_PORT"
+    GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
+    [[ -n ${GW_KEY:-} ]] || GW_KEY=$(api_key "$GW_DB")
+}
+gateway_down() { stop_pid "$STATE/pids/gateway-under-load.pid" gateway-under-load 10; }
+
+# gateway_edge_up MAX-STREAMS: the edge in front of the gateway alone; every stream comes from 127.0.0.1, so the
+# per-address allowance is raised to let them all in. No ingest-api runs: its upstream is a port nothing listens on.
+gateway_edge_up() {
+    GW_EDGE=$(free_port)
+    edge_up "$GW_EDGE" GATEWAY_PORT="$GW_PORT" INGEST_PORT="$(free_port)" EDGE_STREAMS_PER_IP="$1"
+}
+
+LOADGEN=()
+loadgen() { # MODE OUTPUT-FILE ARGS...
+    local mode=$1 file=$2
+    shift 2
+    VIDLINE_API_KEY="$GW_KEY" "${LOADGEN[@]}" "$mode" --gateway "http://127.0.0.1:$GW_PORT" --gateway-pid "$GW_PID" \
+        --vhost "$GW_VHOST" --tenant bench --amqp-port "$AMQP_PORT" "$@" >"$file" 2> >(tee "${file%.json}.log" >&2)
+}
+
+# record_sse PART RUN VARIANT JSON: latency, delivery and CPU per update of one sse or poll run.
+record_sse() {
+    local part=$1 r=$2 v=$3 json=$4 m
+    for m in p50_ms p99_ms max_ms; do record "$part" "$r" "$v" "$m" "$(jq ".latency.$m" "$json")"; done
+    for m in delivered_ratio gateway_cpu_seconds gateway_cpu_ms_per_update updates_delivered; do
+        record "$part" "$r" "$v" "$m" "$(jq ".$m" "$json")"
+    done
+    [[ $v == poll ]] || record "$part" "$r" "$v" connected "$(jq .connected "$json")"
+}
+
+part_sse() {
+    local clients r v json max=0 args
+    for clients in $SSE_CLIENTS; do ((clients > max)) && max=$clients; done
+    gateway_up
+    gateway_edge_up "$max"
+    beside_up
+    for clients in $SSE_CLIENTS; do
+        for ((r = 1; r <= RUNS; r++)); do
+            for v in $(abba "$r" direct edge); do
+                log "sse $clients clients: run $r/$RUNS $v (load $(load))"
+                args=(--clients "$clients" --rate "$SSE_RATE" --seconds "$SSE_SECONDS")
+                [[ $v == direct ]] || args+=(--streams "http://127.0.0.1:$GW_EDGE")
+                json="$OUT/work/sse-$clients-$r-$v.json"
+                loadgen sse "$json" "${args[@]}" || die "sse run failed (see ${json%.json}.log)"
+                cp "$json" "$OUT/"
+                record_sse "sse-$clients" "$r" "$v" "$json"
+            done
+        done
+        local p="sse-$clients"
+        summary sse "$clients clients, $SSE_RATE events/s, encode beside: $BESIDE; edge/direct p99 $(paired "$p" p99_ms edge direct), p50 $(paired "$p" p50_ms edge direct); p50/p99/max ms edge $(median "$p" p50_ms edge)/$(median "$p" p99_ms edge)/$(median "$p" max_ms edge), direct $(median "$p" p50_ms direct)/$(median "$p" p99_ms direct)/$(median "$p" max_ms direct); connected edge $(median "$p" connected edge), delivered edge $(median "$p" delivered_ratio edge) direct $(median "$p" delivered_ratio direct); gateway CPU ms/update edge $(median "$p" gateway_cpu_ms_per_update edge) direct $(median "$p" gateway_cpu_ms_per_update direct)" \
+            "SSE_CLIENTS=$clients SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+    done
+    beside_down
+    edge_down
+    gateway_down
+}
+
+# connmem: per run, every client count (ascending in odd runs, descending in even ones) through the edge, each on a
+# fresh gateway and edge so neither carries the previous count's memory; Pss sampled halfway through the traffic.
+part_connmem() {
+    local r n json max=0
+    for n in $CONNMEM_CLIENTS; do ((n > max)) && max=$n; done
+    beside_up
+    for ((r = 1; r <= RUNS; r++)); do
+        for n in $(abba "$r" $CONNMEM_CLIENTS); do
+            log "connmem $n clients: run $r/$RUNS (load $(load))"
+            gateway_up
+            gateway_edge_up "$max"
+            json="$OUT/work/connmem-$n-$r.json"
+            loadgen sse "$json" --clients "$n" --rate "$SSE_RATE" --seconds "$SSE_SECONDS" --streams "http://127.0.0.1:$GW_EDGE" \
+                --edge-pid "$(cat "$STATE/nginx/nginx.pid")" || die "connmem run failed (see ${json%.json}.log)"
+            cp "$json" "$OUT/"
+            printf '%s\t%s\t%s\t%s\n' "$r" "$(jq .connected "$json")" "$(jq .gateway_pss_kb_traffic "$json")" \
+                "$(jq .edge_pss_kb_traffic "$json")" >>"$OUT/connmem-points.tsv"
+            edge_down
+            gateway_down
+        done
+    done
+    beside_down
+    # Per run, the least-squares slope of Pss (KiB) over connected clients; then the median and range over runs.
+    local r gslope eslope
+    while read -r r gslope eslope; do
+        record connmem "$r" gateway kib_per_connection "$gslope"
+        record connmem "$r" nginx kib_per_connection "$eslope"
+    done < <(slopes "$OUT/connmem-points.tsv")
+    summary connmem "Pss per SSE connection under $SSE_RATE events/s (slope over $CONNMEM_CLIENTS clients): gateway $(median connmem kib_per_connection gateway) KiB, nginx $(median connmem kib_per_connection nginx) KiB (median of per-run slopes; range gateway $(range connmem kib_per_connection gateway), nginx $(range connmem kib_per_connection nginx))" \
+        "CONNMEM_CLIENTS=\"$CONNMEM_CLIENTS\" SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+}
+
+part_poll() {
+    local r v json
+    gateway_up
+    beside_up
+    for ((r = 1; r <= RUNS; r++)); do
+        for v in $(abba "$r" sse poll); do
+            log "poll $POLL_CLIENTS clients: run $r/$RUNS $v (load $(load))"
+            json="$OUT/work/poll-$POLL_CLIENTS-$r-$v.json"
+            loadgen "$v" "$json" --clients "$POLL_CLIENTS" --rate "$SSE_RATE" --seconds "$SSE_SECONDS" || die "$v run failed (see ${json%.json}.log)"
+            cp "$json" "$OUT/"
+            record_sse poll "$r" "$v" "$json"
+        done
+    done
+    beside_down
+    gateway_down
+    summary poll "$POLL_CLIENTS clients, $SSE_RATE events/s, direct: poll/sse gateway CPU per delivered update $(paired poll gateway_cpu_ms_per_update poll sse), p50 $(paired poll p50_ms poll sse), p99 $(paired poll p99_ms poll sse); CPU ms/update poll $(median poll gateway_cpu_ms_per_update poll) sse $(median poll gateway_cpu_ms_per_update sse); p50/p99 ms poll $(median poll p50_ms poll)/$(median poll p99_ms poll) sse $(median poll p50_ms sse)/$(median poll p99_ms sse); delivered poll $(median poll delivered_ratio poll) sse $(median poll delivered_ratio sse)" \
+        "POLL_CLIENTS=$POLL_CLIENTS SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+}
+
+# ingest: gateway (publish → stored), copy (the same rows by one COPY: the database's limit) and consume (publish →
+# acknowledged by a consumer that stores nothing, in a vhost of its own: the broker's rate), ABC / CBA.
+part_ingest() {
+    local r v json consume_vhost="${TAG}_consume"
+    make_vhost "$consume_vhost"
+    gateway_up
+    log "ingest: a warm-up run (not counted; its rows are what copy writes)"
+    loadgen ingest "$OUT/work/ingest-warmup.json" --count "$INGEST_COUNT" --postgres "$PG;Database=$GW_DB" || die "ingest warm-up failed"
+    for ((r = 1; r <= RUNS; r++)); do
+        for v in $(abba "$r" gateway copy consume); do
+            log "ingest $INGEST_COUNT: run $r/$RUNS $v (load $(load))"
+            json="$OUT/work/ingest-$r-$v.json"
+            case $v in
+                gateway)
+                    loadgen ingest "$json" --count "$INGEST_COUNT" --postgres "$PG;Database=$GW_DB" || die "ingest failed"
+                    record ingest "$r" "$v" per_second "$(jq .stored_per_second "$json")"
+                    record ingest "$r" "$v" lost "$(jq .lost "$json")"
+                    record ingest "$r" "$v" gateway_cpu_seconds "$(jq .gateway_cpu_seconds "$json")" ;;
+                copy)
+                    loadgen copy "$json" --count "$INGEST_COUNT" --postgres "$PG;Database=$GW_DB" || die "copy failed"
+                    record ingest "$r" "$v" per_second "$(jq .per_second "$json")" ;;
+                consume)
+                    loadgen consume "$json" --count "$INGEST_COUNT" --vhost "$consume_vhost" || die "consume failed"
+                    record ingest "$r" "$v" per_second "$(jq .consumed_per_second "$json")"
+                    record ingest "$r" "$v" lost "$((INGEST_COUNT - $(jq .consumed "$json")))" ;;
+            esac
+            cp "$json" "$OUT/"
+        done
+    done
+    gateway_down
+    summary ingest "$INGEST_COUNT events: gateway $(median ingest per_second gateway)/s, lost $(awk -F'\t' '$2 == "gateway" && $3 == "lost" { s += $4 } END { print s + 0 }' "$OUT/ingest.tsv") in all runs; gateway/consume-only $(paired ingest per_second gateway consume) (consume-only $(median ingest per_second consume)/s); gateway/COPY $(paired ingest per_second gateway copy) (COPY $(median ingest per_second copy) rows/s); gateway CPU-s per run $(median ingest gateway_cpu_seconds gateway)" \
+        "INGEST_COUNT=$INGEST_COUNT"
+}
+
+# --------------------------------------------------------------------------------- the stack as a user meets it
+
+# upload: the clip POSTed through the edge to ingest-api (only ingest-api and the gateway run: the jobs wait in the
+# queue unprocessed), vs the same curl command to a loopback sink that reads the body and throws it away.
+part_upload() {
+    local clip r v out sink_port size cpu0
+    clip=$(clip_path noisy "$UPLOAD_CLIP")
+    size=$(stat -c %s "$clip")
+    stack_use upload
+    stack_up 1 ingest-api progress-gateway
+    sink_port=$(free_port)
+    python3 - "$sink_port" <<'PY' &
+import socket, sys
+# A trivial HTTP sink: reads each request's body (Content-Length) and answers 200.
+server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+while True:
+    conn, _ = server.accept()
+    with conn:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+        left = length - len(body)
+        while left > 0:
+            left -= len(conn.recv(min(left, 1 << 20)))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+PY
+    SINK_PID=$!
+    for ((r = 1; r <= RUNS; r++)); do
+        for v in $(abba "$r" edge sink); do
+            log "upload $((size / 1048576)) MiB: run $r/$RUNS $v (load $(load))"
+            if [[ $v == edge ]]; then
+                cpu0=$(cpu_of $(stack_pids))
+                out=$(curl -fsS -o /dev/null -w '%{time_total}' -H "$AUTH" -F "video=@$clip;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
+                record upload "$r" "$v" receiver_cpu "$(calc "$(cpu_of $(stack_pids)) - $cpu0")"
+            else
+                cpu0=$(cpu_of "$SINK_PID")
+                out=$(curl -fsS -o /dev/null -w '%{time_total}' -H "$AUTH" -F "video=@$clip;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$sink_port/process")
+                record upload "$r" "$v" receiver_cpu "$(calc "$(cpu_of "$SINK_PID") - $cpu0")"
+            fi
+            record upload "$r" "$v" mb_per_second "$(calc "$size / 1000000 / $out")"
+        done
+    done
+    kill "$SINK_PID" 2>/dev/null || true
+    SINK_PID=
+    stack_down
+    stack_use pipe
+    summary upload "$((size / 1000000)) MB noisy clip: edge/loopback sink MB/s $(paired upload mb_per_second edge sink); MB/s edge $(median upload mb_per_second edge) sink $(median upload mb_per_second sink); receiver CPU-s edge (ingest-api, gateway, nginx) $(median upload receiver_cpu edge) sink $(median upload receiver_cpu sink)" \
+        "UPLOAD_CLIP=$UPLOAD_CLIP"
+}
+
+# progress: one job at a time through the whole stack, its transcoder's ffmpeg run through bench/ffmpeg-progress-shim.sh
+# (which notes when each progress block left ffmpeg). A client on the job's stream through the edge notes when each
+# event arrived. Line → client: a transcoding event's "frame N" matched to the last block before it that reported
+# frame N (bench/progress-match.awk).
+part_progress() {
+    local clip r job t0 events lines
+    clip=$(clip_path synthetic "$PROGRESS_CLIP")
+    export BENCH_PROGRESS_LOG="$OUT/work/ffmpeg-progress.log"
+    TRANSCODER_FFMPEG="$BENCH_DIR/ffmpeg-progress-shim.sh" stack_up
+    for ((r = 1; r <= RUNS; r++)); do
+        log "progress: run $r/$RUNS (load $(load))"
+        : >"$BENCH_PROGRESS_LOG"
+        events="$OUT/work/progress-events-$r.txt"
+        t0=$(now)
+        job=$(submit "$clip")
+        # Each line of the stream, stamped on arrival (the same wall clock as the shim's).
+        curl -fsSN -H "$AUTH" --max-time 3600 "http://127.0.0.1:$EDGE/jobs/$job/stream" |
+            python3 -u -c 'import sys, time
+for line in sys.stdin:
+    print(f"{time.time():.6f} {line}", end="", flush=True)
+    if line.startswith("event: done"): break' >"$events" || true
+        # POST start → the first progress event of any stage. The client connects as soon as the POST answers; an event
+        # stored before that comes with the stream's replay, so this is then the connect time (an upper bound).
+        record progress "$r" first_event seconds "$(awk -v t0="$t0" '$2 == "event:" && $3 == "progress" { printf "%.3f", $1 - t0; exit }' "$events")"
+        lines="$OUT/work/progress-lines-$r.txt"
+        cp "$BENCH_PROGRESS_LOG" "$lines"
+        awk -f "$BENCH_DIR/progress-match.awk" "$lines" "$events" >"$OUT/work/line-to-client-$r.txt"
+        sort -g "$OUT/work/line-to-client-$r.txt" | awk '{ x[NR] = $1 } END { if (NR) { print "p50", x[int((NR + 1) / 2)]; print "p99", x[NR - int(NR / 100)]; print "n", NR } }' >"$OUT/work/ltc-$r.txt"
+        while read -r m v; do record progress "$r" line_to_client "$m" "$v"; done <"$OUT/work/ltc-$r.txt"
+    done
+    stack_down
+    summary progress "ffmpeg progress line → SSE client through the edge: p50 $(median progress p50 line_to_client) ms, p99 $(median progress p99 line_to_client) ms (medians over runs; $(median progress n line_to_client) matched events per run); POST /process → first progress event $(median progress seconds first_event) s; $PROGRESS_CLIP s synthetic clip" \
+        "PROGRESS_CLIP=$PROGRESS_CLIP"
+    unset BENCH_PROGRESS_LOG
+}
+
+# jobs: JOBS uploads queued at once, until the last one is done; 1 transcoder vs 2 (as make run TRANSCODERS=2).
+part_jobs() {
+    local clip r v t0 cpu0 wall j ids
+    clip=$(clip_path synthetic "$JOBS_CLIP")
+    for ((r = 1; r <= RUNS; r++)); do
+        for v in $(abba "$r" 1 2); do
+            stack_up "$v"
+            log "jobs: run $r/$RUNS, $JOBS jobs, $v transcoder(s) (load $(load))"
+            cpu0=$(cpu_of $(stack_pids))
+            t0=$(now)
+            ids=()
+            for ((j = 0; j < JOBS; j++)); do ids+=("$(submit "$clip")"); done
+            for j in "${ids[@]}"; do wait_done "$j"; done
+            wall=$(calc "$(now) - $t0")
+            record jobs "$r" "t$v" per_hour "$(calc "$JOBS * 3600 / $wall")"
+            record jobs "$r" "t$v" cpu "$(calc "$(cpu_of $(stack_pids)) - $cpu0")"
+            stack_down
+        done
+    done
+    summary jobs "$JOBS queued jobs of the $JOBS_CLIP s synthetic clip: 2 transcoders/1 jobs per hour $(paired jobs per_hour t2 t1); jobs/h 1 transcoder $(median jobs per_hour t1), 2 transcoders $(median jobs per_hour t2); CPU-s $(median jobs cpu t1) / $(median jobs cpu t2)" \
+        "JOBS=$JOBS JOBS_CLIP=$JOBS_CLIP"
+}
+
+# memory: every process's Pss with the stack idle (10 s after start) and its peak while a job runs (sampled each
+# second; a service includes its ffmpeg children). RabbitMQ and PostgreSQL are shared with whatever else runs here.
+memory_groups() {
+    local f
+    for f in "$STATE"/pids/*.pid; do [[ -e $f ]] && echo "$(basename "$f" .pid) $(tree "$(cat "$f")" | paste -sd,)"; done
+    echo "nginx $(edge_pids | paste -sd,)"
+    echo "rabbitmq $(pgrep -d, -x beam.smp || true)"
+    echo "postgresql $(pgrep -d, -x postgres || true)"
+}
+memory_sample() { # prints "group KiB" per group
+    local group pids
+    while read -r group pids; do echo "$group $(pss_of ${pids//,/ })"; done < <(memory_groups)
+}
+part_memory() {
+    local clip r job group kb
+    clip=$(clip_path synthetic "$MEMORY_CLIP")
+    for ((r = 1; r <= RUNS; r++)); do
+        stack_up
+        log "memory: run $r/$RUNS (load $(load))"
+        sleep 10
+        while read -r group kb; do record memory "$r" "$group" idle_kib "$kb"; done < <(memory_sample)
+        job=$(submit "$clip")
+        : >"$OUT/work/busy"
+        (while true; do memory_sample >>"$OUT/work/busy"; sleep 1; done) &
+        local sampler=$!
+        wait_done "$job"
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (g in m) print g, m[g] }' "$OUT/work/busy" |
+            while read -r group kb; do record memory "$r" "$group" busy_kib "$kb"; done
+        stack_down
+    done
+    local line="" g
+    for g in $(awk -F'\t' '{ print $2 }' "$OUT/memory.tsv" | sort -u); do
+        line+="$g $(awk -v k="$(median memory idle_kib "$g")" 'BEGIN { printf "%.0f", k / 1024 }')/$(awk -v k="$(median memory busy_kib "$g")" 'BEGIN { printf "%.0f", k / 1024 }') MiB; "
+    done
+    summary memory "Pss idle/busy (peak during a $MEMORY_CLIP s job), medians: $line" "MEMORY_CLIP=$MEMORY_CLIP"
+}
+
+# coldstart: from stopped services (RabbitMQ and PostgreSQL up, the solution built, the database migrated by a first
+# start) to the web page answering through the edge: what `make run` takes after its build.
+part_coldstart() {
+    local r t0
+    stack_up
+    stack_down
+    for ((r = 1; r <= RUNS; r++)); do
+        log "coldstart: run $r/$RUNS (load $(load))"
+        t0=$(now)
+        stack_up
+        until curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$EDGE/"; do sleep 0.1; done
+        record coldstart "$r" stack seconds "$(calc "$(now) - $t0")"
+        stack_down
+    done
+    summary coldstart "stopped services → page answers through the edge: median $(median coldstart seconds stack) s, range $(range coldstart seconds stack) s" ""
+}
+
 # ---------------------------------------------------------------------------------------------------- setup
 
-# Many SSE connections need many descriptors, in this script's children (gateway, load generator) too.
+# expected_minutes: a rough duration of the chosen parts on 2 quiet cores, from the knobs (per second of clip, the
+# pipeline, bare and limit variants together take about 3.5 s; noisy clips more).
+expected_minutes() {
+    awk -v parts=" $PARTS " -v runs="$RUNS" -v clips="$CLIPS" -v kinds="$KINDS" -v sse="$SSE_CLIENTS" -v sec="$SSE_SECONDS" \
+        -v connmem="$CONNMEM_CLIENTS" -v ingest="$INGEST_COUNT" -v jobs="$JOBS" -v jclip="$JOBS_CLIP" -v pclip="$PROGRESS_CLIP" \
+        -v mclip="$MEMORY_CLIP" 'BEGIN {
+        nk = split(kinds, k, " "); nc = split(clips, c, " "); ns = split(sse, s, " "); nm = split(connmem, m, " ")
+        if (index(parts, " pipeline ")) for (i = 1; i <= nc; i++) t += runs * nk * (c[i] * 4 + 30)
+        if (index(parts, " sse ")) for (i = 1; i <= ns; i++) t += runs * 2 * (sec + s[i] / 500 + 15)
+        if (index(parts, " connmem ")) for (i = 1; i <= nm; i++) t += runs * (sec + m[i] / 500 + 30)
+        if (index(parts, " poll ")) t += runs * 2 * (sec + 20)
+        if (index(parts, " ingest ")) t += (3 * runs + 1) * (ingest / 4000 + 5)
+        if (index(parts, " upload ")) t += runs * 2 * 15 + 30
+        if (index(parts, " progress ")) t += runs * (pclip * 2 + 15) + 30
+        if (index(parts, " jobs ")) t += runs * (jobs * (jclip * 2 + 5) * 1.7 + 60)
+        if (index(parts, " memory ")) t += runs * (mclip * 2 + 50)
+        if (index(parts, " coldstart ")) t += (runs + 1) * 25
+        printf "%.0f", t / 60 + 2 }'
+}
+
+# Many SSE connections need many descriptors, in this script's children (gateway, load generator, nginx) too.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-bash "$REPO_ROOT/scripts/infra.sh" install >/dev/null # what a fresh machine lacks (jq, ffmpeg, ...)
-bash "$REPO_ROOT/scripts/infra.sh" up >/dev/null # RabbitMQ + PostgreSQL (idempotent; left running afterwards)
+bash "$REPO_ROOT/scripts/infra.sh" install >/dev/null # what a fresh machine lacks (jq, ffmpeg, nginx, ...)
+bash "$REPO_ROOT/scripts/infra.sh" up >/dev/null      # RabbitMQ + PostgreSQL (idempotent; left running afterwards)
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     log "building services (Release) and bench/SseLatency"
     # Others may be mid-edit: if the solution does not build, fall back to the last Release build and say so.
@@ -127,261 +696,12 @@ fi
     { cat "$OUT/build.log" >&2; die "bench/SseLatency build failed"; }
 LOADGEN=(dotnet "$BENCH_DIR/SseLatency/bin/Release/net10.0/SseLatency.dll")
 
-{
-    say "Vidline bench $RUN_ID  (git $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD -- services shared || echo ', working tree has uncommitted changes in services/ or shared/'))"
-    [[ -z ${BUILD_NOTE:-} ]] || say "WARNING: $BUILD_NOTE"
-    say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
-    say "ffmpeg: $(ffmpeg -version | head -n1)"
-    say "dotnet: $(dotnet --version)  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    say "results: $OUT"
-}
+say "Vidline bench $RUN_ID at commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)$(git -C "$REPO_ROOT" diff --quiet HEAD -- services shared bench || echo ' (working tree has uncommitted changes in services/, shared/ or bench/)')"
+[[ -z ${BUILD_NOTE:-} ]] || say "WARNING: $BUILD_NOTE"
+say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); $(ffmpeg -version | head -n1 | cut -d' ' -f1-3); dotnet $(dotnet --version)"
+say "parts: $PARTS; RUNS=$RUNS; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); expected to take about $(expected_minutes) min on 2 quiet cores"
+say "ratios: median [min–max] of the per-run paired ratios (variant / baseline of the same run, variants interleaved ABBA)"
+STARTED_AT=$SECONDS
 
-CLIP="$OUT/clip-${CLIP_SECONDS}s.mp4"
-make_clip() {
-    [[ -f $CLIP ]] && return 0
-    # 10 s of testsrc2 1080p25 + a 440 Hz tone, encoded once and looped by stream copy: the content repeats every 10 s.
-    local seg=$((CLIP_SECONDS < 10 ? CLIP_SECONDS : 10))
-    ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=size=1920x1080:rate=25" \
-        -f lavfi -i "sine=frequency=440:sample_rate=48000" -t "$seg" -c:v libx264 -preset veryfast -g 50 \
-        -pix_fmt yuv420p -c:a aac -b:a 128k "$OUT/segment.mp4"
-    ffmpeg -nostdin -hide_banner -loglevel error -y -stream_loop $(((CLIP_SECONDS + seg - 1) / seg - 1)) -i "$OUT/segment.mp4" \
-        -c copy -t "$CLIP_SECONDS" -movflags +faststart "$CLIP"
-    rm -f "$OUT/segment.mp4"
-}
-
-# ------------------------------------------------------------------------------------------ A: pipeline vs bare
-
-STAGES=(uploading transcoding validation packaging storage)
-
-# pipeline_job: one upload through the edge; prints "stage seconds" lines and "total seconds".
-# Stage times come from the job's events in PostgreSQL: a stage runs from the saga's `stage` event for it to the next
-# stage's (the last one to `done`); uploading runs from the start of the POST. total = POST start → the job's SSE
-# stream delivers `done` (one idle connection: polling would itself steal CPU from ffmpeg on 2 cores).
-pipeline_job() {
-    local t0 t1 body job status
-    t0=$(now)
-    body=$(curl -fsS -H "$PIPE_AUTH" -F "video=@$CLIP;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
-    job=$(jq -r .job_id <<<"$body")
-    curl -fsSN -H "$PIPE_AUTH" --max-time 900 "http://127.0.0.1:$EDGE/jobs/$job/stream" | grep -q -m1 '^event: done' ||
-        die "pipeline job $job: no done within 900 s (logs: $STATE/logs)"
-    t1=$(now)
-    status=$(curl -fsS -H "$PIPE_AUTH" "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status)
-    [[ $status == completed ]] || die "pipeline job $job $status (logs: $STATE/logs)"
-    psql_db "$PIPE_DB" -F ' ' -c "
-        SELECT CASE WHEN type = 'done' THEN 'done' ELSE stage END, extract(epoch FROM min(created_at))
-        FROM progress_events WHERE job_id = '$job' AND type IN ('stage', 'done') GROUP BY 1" >"$OUT/work/marks"
-    local -A mark=([uploading]=$t0)
-    local s v
-    while read -r s v; do [[ $s == uploading ]] || mark[$s]=$v; done <"$OUT/work/marks"
-    local next=(transcoding validation packaging storage done) i
-    for i in "${!STAGES[@]}"; do
-        echo "${STAGES[i]} $(calc "${mark[${next[i]}]} - ${mark[${STAGES[i]}]}")"
-    done
-    echo "total $(calc "$t1 - $t0")"
-    echo "job $job"
-}
-
-part_a() {
-    make_clip
-    mkdir -p "$OUT/work"
-    PIPE_DB="vidline_${TAG}_pipe"
-    local vhost="${TAG}_pipe"
-    make_vhost "$vhost"
-    DATABASES+=("$PIPE_DB")
-    local name dir assembly env phase ports=()
-    local -A port=()
-    while IFS=$'\t' read -r name env; do
-        port[$name]=$(free_port)
-        ports+=("${env}_PORT=${port[$name]}") # what the edge proxies to
-    done < <(manifest name env)
-    EDGE=$(free_port)
-    log "A: starting an isolated pipeline (vhost $vhost, database $PIPE_DB, edge :$EDGE)"
-    # Phase by phase (services/services.tsv): the next phase starts when this one is healthy.
-    for phase in $(phases); do
-        while IFS=$'\t' read -r name dir assembly; do
-            start_service "$name" "$dir" "$assembly" "${port[$name]}" "$vhost" "$PIPE_DB"
-        done < <(manifest --where "phase=$phase" name project assembly)
-        for name in $(manifest --where "phase=$phase" name); do wait_healthy "$name" "${port[$name]}"; done
-    done
-    PIPE_AUTH="Authorization: Bearer $(api_key "$PIPE_DB")"
-    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$EDGE" "${ports[@]}" \
-        bash "$REPO_ROOT/scripts/infra.sh" edge-up >/dev/null 2>&1
-    EDGE_UP=1
-
-    # Alternate pipeline and bare runs so drift in machine load hits both alike.
-    local r
-    for ((r = 1; r <= RUNS; r++)); do
-        log "A: run $r/$RUNS pipeline (load $(cut -d' ' -f1 /proc/loadavg))"
-        pipeline_job | tee "$OUT/a-pipeline-$r.txt" >&2
-        log "A: run $r/$RUNS bare (load $(cut -d' ' -f1 /proc/loadavg))"
-        bash "$BENCH_DIR/bare.sh" "$CLIP" "$OUT/work/bare" | tee "$OUT/a-bare-$r.txt" >&2
-    done
-    stop_services
-    VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true
-    EDGE_UP=0
-
-    say ""
-    say "A. ${CLIP_SECONDS} s 1080p25 clip, pipeline vs bare ffmpeg (median of $RUNS; seconds)"
-    say "$(printf '   %-12s %9s %9s %7s' stage pipeline bare ratio)"
-    local s p b
-    for s in "${STAGES[@]}" total; do
-        p=$(cat "$OUT"/a-pipeline-*.txt | awk -v s="$s" '$1 == s { printf "%s ", $2 }' | median)
-        b=$(cat "$OUT"/a-bare-*.txt | awk -v s="$s" '$1 == s { printf "%s ", $2 }' | median)
-        say "$(printf '   %-12s %9.2f %9.2f %7s' "$s" "$p" "$b" "$(awk -v p="$p" -v b="$b" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), p / b }')")"
-    done
-    say "   runs: pipeline total $(awk '$1 == "total" { printf "%s ", $2 }' "$OUT"/a-pipeline-*.txt)| bare total $(awk '$1 == "total" { printf "%s ", $2 }' "$OUT"/a-bare-*.txt)"
-}
-
-# ------------------------------------------------------------------------------------ B: one decode vs per rung
-
-part_b() {
-    make_clip
-    mkdir -p "$OUT/work"
-    local r m
-    for ((r = 1; r <= B_RUNS; r++)); do
-        for m in single parallel sequential; do
-            log "B: run $r/$B_RUNS $m (load $(cut -d' ' -f1 /proc/loadavg))"
-            bash "$BENCH_DIR/ladder.sh" "$CLIP" "$OUT/work/ladder-$m" "$m" | tee -a "$OUT/b-$m.txt" >&2
-        done
-    done
-    say ""
-    say "B. ladder of ${CLIP_SECONDS} s 1080p25: one process (one decode) vs one process per rung (median of $B_RUNS; seconds)"
-    local single
-    single=$(awk '{ printf "%s ", $2 }' "$OUT/b-single.txt" | median)
-    for m in single parallel sequential; do
-        local t
-        t=$(awk '{ printf "%s ", $2 }' "$OUT/b-$m.txt" | median)
-        say "$(printf '   %-11s %8.2f s   vs single %5.2f   runs: %s' "$m" "$t" "$(calc "$t / $single")" "$(awk '{ printf "%s ", $2 }' "$OUT/b-$m.txt")")"
-    done
-}
-
-# ------------------------------------------------------------------------------- C and D: the gateway under load
-
-GATEWAY_STARTED=0
-start_gateway() {
-    ((GATEWAY_STARTED)) && return 0
-    GW_DB="vidline_${TAG}_gw"
-    GW_VHOST="${TAG}_gw"
-    make_vhost "$GW_VHOST"
-    DATABASES+=("$GW_DB")
-    GW_PORT=$(free_port)
-    log "C/D: starting one progress-gateway on :$GW_PORT (vhost $GW_VHOST, database $GW_DB, fd limit $(ulimit -n))"
-    local dir assembly
-    IFS=$'\t' read -r dir assembly < <(manifest --where name=progress-gateway project assembly)
-    # Its own name (and pid file), so part A's pipeline never mistakes it for its own gateway.
-    # The load generator is one client opening every stream: lift the per-tenant cap on open streams above it.
-    RateLimits__StreamsPerTenant=1000000 start_service gateway-under-load "$dir" "$assembly" "$GW_PORT" "$GW_VHOST" "$GW_DB"
-    wait_healthy gateway-under-load "$GW_PORT"
-    GW_PID=$(cat "$STATE/pids/gateway-under-load.pid")
-    GW_KEY=$(api_key "$GW_DB")
-    GATEWAY_STARTED=1
-}
-
-# A and B time ffmpeg: nothing of C and D may still be running then.
-stop_gateway() {
-    ((GATEWAY_STARTED)) || return 0
-    stop_pid "$STATE/pids/gateway-under-load.pid" gateway-under-load 10
-    GATEWAY_STARTED=0
-}
-
-loadgen() { # MODE OUTPUT-NAME ARGS...
-    local mode=$1 name=$2
-    shift 2
-    VIDLINE_API_KEY="$GW_KEY" "${LOADGEN[@]}" "$mode" --gateway "http://127.0.0.1:$GW_PORT" --gateway-pid "$GW_PID" --vhost "$GW_VHOST" --tenant bench \
-        --amqp-port "$AMQP_PORT" "$@" >"$OUT/$name.json" 2> >(tee "$OUT/$name.log" >&2)
-}
-
-part_c() {
-    start_gateway
-    local size clients rate
-    say ""
-    say "C. gateway SSE latency (publish → client read), per-job streams, 10 clients per job, ${SSE_SECONDS} s each"
-    for size in $SSE_SIZES; do
-        clients=${size%%:*} rate=${size##*:}
-        log "C: $clients SSE clients at $rate events/s (load $(cut -d' ' -f1 /proc/loadavg))"
-        if loadgen sse "c-sse-$clients" --clients "$clients" --rate "$rate" --seconds "$SSE_SECONDS"; then
-            say "   sse  $(jq -r '"\(.clients) clients (\(.connected) connected in \(.connect_seconds) s), \(.rate)/s: p50 \(.latency.p50_ms) ms  p99 \(.latency.p99_ms) ms  max \(.latency.max_ms) ms  delivered \(.delivered_ratio)  ended early \(.ended_early)  \(.kb_per_connection) KiB/connection  gateway CPU \(.gateway_cpu_cores) cores"' "$OUT/c-sse-$clients.json")"
-        else
-            say "   sse  $clients clients at $rate/s: FAILED (see $OUT/c-sse-$clients.log)"
-        fi
-    done
-    log "C: baseline, $POLL_CLIENTS clients polling GET /jobs/{id} every second at $POLL_RATE events/s"
-    if loadgen poll "c-poll-$POLL_CLIENTS" --clients "$POLL_CLIENTS" --rate "$POLL_RATE" --seconds "$SSE_SECONDS"; then
-        say "   poll $(jq -r '"\(.clients) clients every \(.interval_seconds) s, \(.rate)/s: p50 \(.latency.p50_ms) ms  p99 \(.latency.p99_ms) ms  delivered \(.delivered_ratio)  \(.requests_per_second) req/s, mean \(.mean_request_ms) ms  gateway CPU \(.gateway_cpu_cores) cores"' "$OUT/c-poll-$POLL_CLIENTS.json")"
-        local same="$OUT/c-sse-$POLL_CLIENTS.json"
-        if [[ -f $same ]] && jq -e ".rate == $POLL_RATE" "$same" >/dev/null; then
-            say "   ratio sse / poll at $POLL_CLIENTS clients: p50 $(calc "$(jq .latency.p50_ms "$same") / $(jq .latency.p50_ms "$OUT/c-poll-$POLL_CLIENTS.json")")  p99 $(calc "$(jq .latency.p99_ms "$same") / $(jq .latency.p99_ms "$OUT/c-poll-$POLL_CLIENTS.json")")"
-        fi
-    else
-        say "   poll: FAILED (see $OUT/c-poll-$POLL_CLIENTS.log)"
-    fi
-}
-
-part_d() {
-    start_gateway
-    log "D: $INGEST_COUNT ProgressReported as fast as possible"
-    loadgen ingest d-ingest --count "$INGEST_COUNT" --postgres "$PG;Database=$GW_DB"
-    log "D: baseline, single-row INSERTs"
-    loadgen insert d-insert --count "$INGEST_COUNT" --seconds 60 --postgres "$PG;Database=$GW_DB"
-    say ""
-    say "D. gateway ingest of $INGEST_COUNT ProgressReported (goal ≥ 5,000/s, none lost)"
-    say "   $(jq -r '"stored \(.stored) of \(.count) (lost \(.lost), distinct ids \(.distinct_message_ids)) in \(.seconds_until_all_stored) s = \(.stored_per_second)/s; publishing alone \(.publish_per_second)/s; gateway CPU \(.gateway_cpu_cores) cores"' "$OUT/d-ingest.json")"
-    say "   $(jq -r '"baseline single-row INSERT + commit: \(.inserted) in \(.seconds) s = \(.per_second)/s"' "$OUT/d-insert.json")"
-    say "   ratio gateway / baseline: $(calc "$(jq .stored_per_second "$OUT/d-ingest.json") / $(jq .per_second "$OUT/d-insert.json")")"
-}
-
-# ------------------------------------------------------------------------ E: 10,000 SSE streams through the edge
-
-part_e() {
-    local edge_port nginx_pid via args=()
-    say ""
-    say "E. $E_CLIENTS SSE streams (10 per job) at $E_RATE events/s for $E_SECONDS s: straight to the gateway, then through the edge"
-    for via in direct edge; do
-        # A fresh gateway for each, so neither run's memory includes the other's.
-        stop_gateway
-        start_gateway
-        args=(--clients "$E_CLIENTS" --rate "$E_RATE" --seconds "$E_SECONDS")
-        if [[ $via == edge ]]; then
-            edge_port=$(free_port)
-            # The bench's streams all come from 127.0.0.1: the per-address allowance is raised to let them all in.
-            # No ingest-api runs; its upstream address is a free port nothing listens on.
-            env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
-                INGEST_PORT="$(free_port)" EDGE_STREAMS_PER_IP="$E_CLIENTS" bash "$REPO_ROOT/scripts/infra.sh" edge-up >"$OUT/e-edge.log" 2>&1 ||
-                { cat "$OUT/e-edge.log" >&2; die "the edge did not start"; }
-            EDGE_UP=1
-            nginx_pid=$(cat "$STATE/nginx/nginx.pid")
-            say "   edge: $(grep -E '^worker_(processes|rlimit_nofile)|worker_connections' "$STATE/nginx/nginx.conf" | tr -s ' ' | tr '\n' ' ')"
-            args+=(--streams "http://127.0.0.1:$edge_port" --edge-pid "$nginx_pid")
-        fi
-        log "E: $E_CLIENTS streams $via (load $(cut -d' ' -f1 /proc/loadavg))"
-        if loadgen sse "e-sse-$via" "${args[@]}"; then
-            say "   $(printf '%-6s' "$via") $(jq -r '"connected \(.connected) of \(.clients) in \(.connect_seconds) s, refused \(.connect_failed) \(.refused_by_status), ended early \(.ended_early); p50 \(.latency.p50_ms) ms  p99 \(.latency.p99_ms) ms  delivered \(.delivered_ratio); gateway RSS \(.gateway_rss_kb_connected / 1024 | floor) MiB (\(.kb_per_connection) KiB/stream)" + (if .edge_processes > 0 then "; nginx RSS \(.edge_rss_kb_connected / 1024 | floor) MiB in \(.edge_processes) processes (\(.edge_kb_per_connection) KiB/stream)" else "" end)' "$OUT/e-sse-$via.json")"
-        else
-            say "   $via: FAILED (see $OUT/e-sse-$via.log)"
-        fi
-    done
-    # One address over its allowance: the edge's default per-address limit lets EDGE_STREAMS_PER_IP in, refuses the rest.
-    env VIDLINE_STATE="$STATE" VIDLINE_STORAGE="$STATE/storage" EDGE_PORT="$edge_port" GATEWAY_PORT="$GW_PORT" \
-        INGEST_PORT="$(free_port)" bash "$REPO_ROOT/scripts/infra.sh" edge-up >>"$OUT/e-edge.log" 2>&1
-    log "E: $E_FLOOD_CLIENTS streams from one address with the default per-address limit"
-    if loadgen sse e-sse-flood --clients "$E_FLOOD_CLIENTS" --rate "$E_RATE" --seconds 3 --streams "http://127.0.0.1:$edge_port"; then
-        say "   flood  $(jq -r '"\(.clients) streams from one address, default limit: connected \(.connected), refused \(.connect_failed) \(.refused_by_status)"' "$OUT/e-sse-flood.json")"
-    else
-        say "   flood: FAILED (see $OUT/e-sse-flood.log)"
-    fi
-    VIDLINE_STATE="$STATE" bash "$REPO_ROOT/scripts/infra.sh" edge-down >/dev/null 2>&1 || true
-    EDGE_UP=0
-}
-
-for part in $PARTS; do
-    case $part in
-        A) stop_gateway; part_a ;;
-        B) stop_gateway; part_b ;;
-        C) part_c ;;
-        D) part_d ;;
-        E) part_e ;;
-        *) die "unknown part $part (expected A B C D E)" ;;
-    esac
-done
-say ""
-say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for part in $PARTS; do "part_$part"; done
+say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); took $(((SECONDS - STARTED_AT) / 60)) min $(((SECONDS - STARTED_AT) % 60)) s"

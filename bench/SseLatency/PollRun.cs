@@ -78,7 +78,8 @@ public static class PollRun
         var drain = Stopwatch.StartNew();
         while (latencies.Count < expected && drain.Elapsed < TimeSpan.FromSeconds(options.Number("drain", 10)))
             await Task.Delay(100);
-        var cpu = (gateway.CpuSeconds() - cpuBefore) / wall.Elapsed.TotalSeconds;
+        var cpuSeconds = gateway.CpuSeconds() - cpuBefore;
+        var cpu = cpuSeconds / wall.Elapsed.TotalSeconds;
         var requestRate = (Interlocked.Read(ref requests) - requestsBefore) / wall.Elapsed.TotalSeconds;
         stop.Cancel();
         await Task.WhenAll(pollers).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { });
@@ -99,6 +100,9 @@ public static class PollRun
             request_errors = errors,
             mean_request_ms = requests == 0 ? 0 : Math.Round(requestTicks * 1000.0 / Stopwatch.Frequency / requests, 2),
             gateway_cpu_cores = Math.Round(cpu, 2),
+            gateway_cpu_seconds = Math.Round(cpuSeconds, 2),
+            updates_delivered = latencies.Count,
+            gateway_cpu_ms_per_update = latencies.Count == 0 ? double.NaN : Math.Round(cpuSeconds * 1000 / latencies.Count, 4),
         };
     }
 }

@@ -103,7 +103,10 @@ public static class SseRun
         Log.Note($"sse: publishing {rate}/s for {seconds} s");
         var cpuBefore = gateway.CpuSeconds();
         var wall = Stopwatch.StartNew();
+        // Memory under traffic, halfway through the publishing: what each open stream costs while it is in use.
+        var underTraffic = Task.Delay(TimeSpan.FromSeconds(seconds / 2)).ContinueWith(_ => (gateway.PssKb(), edge.PssKb()));
         var perJob = await publisher.PublishAtRateAsync(jobs, rate, TimeSpan.FromSeconds(seconds));
+        var (pssTraffic, edgePssTraffic) = await underTraffic;
         var published = perJob.Sum();
         // Viewers per job, to know how many deliveries to expect.
         var viewers = new long[jobs.Length];
@@ -112,7 +115,8 @@ public static class SseRun
         var drainDeadline = Stopwatch.StartNew();
         while (latencies.Count < expected && drainDeadline.Elapsed < TimeSpan.FromSeconds(options.Number("drain", 10)))
             await Task.Delay(100);
-        var cpu = (gateway.CpuSeconds() - cpuBefore) / wall.Elapsed.TotalSeconds;
+        var cpuSeconds = gateway.CpuSeconds() - cpuBefore;
+        var cpu = cpuSeconds / wall.Elapsed.TotalSeconds;
         var rssEnd = gateway.RssKb();
         var edgeRssEnd = edge.RssKb();
 
@@ -141,6 +145,11 @@ public static class SseRun
             gateway_rss_kb_end = rssEnd,
             kb_per_connection = connected == 0 ? 0 : Math.Round((rssAfter - rssBefore) / (double)connected, 1),
             gateway_cpu_cores = Math.Round(cpu, 2),
+            gateway_cpu_seconds = Math.Round(cpuSeconds, 2),
+            updates_delivered = latencies.Count,
+            gateway_cpu_ms_per_update = latencies.Count == 0 ? double.NaN : Math.Round(cpuSeconds * 1000 / latencies.Count, 4),
+            gateway_pss_kb_traffic = pssTraffic,
+            edge_pss_kb_traffic = edgePssTraffic,
             edge_processes = edge.Count(),
             edge_rss_kb_before = edgeRssBefore,
             edge_rss_kb_connected = edgeRssAfter,

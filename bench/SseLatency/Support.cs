@@ -37,22 +37,39 @@ public sealed class Publisher : IAsyncDisposable
             Stages.Transcoding, 1, 1, null, null, now, now));
     }
 
-    public Task PublishAsync(Guid jobId, double progress = 30)
+    /// <summary>
+    /// One progress event. Its text carries <paramref name="scheduled"/> (a Stopwatch timestamp), the time it was due:
+    /// latency counts from then, so a publisher that falls behind shows up as latency instead of hiding it.
+    /// </summary>
+    public Task PublishAsync(Guid jobId, double progress = 30, long? scheduled = null)
     {
         var message = new ProgressReported(Guid.NewGuid(), jobId, 1, Stages.Transcoding, progress,
-            Marker + Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow);
+            Marker + (scheduled ?? Stopwatch.GetTimestamp()), DateTimeOffset.UtcNow);
         return _bus.Publish(message);
     }
 
+    /// <summary><paramref name="count"/> progress events round-robin over the jobs, as fast as possible (1,000 in flight).</summary>
+    public async Task PublishFloodAsync(Guid[] jobs, int count)
+    {
+        var inFlight = new List<Task>(1000);
+        for (var i = 0; i < count; i++)
+        {
+            inFlight.Add(PublishAsync(jobs[i % jobs.Length], progress: 30 + 40.0 * i / count));
+            if (inFlight.Count == 1000) { await Task.WhenAll(inFlight); inFlight.Clear(); }
+        }
+        await Task.WhenAll(inFlight);
+    }
+
     /// <summary>
-    /// Publishes at <paramref name="rate"/> per second for <paramref name="duration"/>, round-robin over the jobs.
-    /// Returns how many went to each job.
+    /// Publishes at <paramref name="rate"/> per second for <paramref name="duration"/>, round-robin over the jobs, each
+    /// event stamped with the fixed time it was scheduled for (start + n / rate). Returns how many went to each job.
     /// </summary>
     public async Task<long[]> PublishAtRateAsync(Guid[] jobs, double rate, TimeSpan duration)
     {
         var perJob = new long[jobs.Length];
         var inFlight = new List<Task>();
         var clock = Stopwatch.StartNew();
+        var start = Stopwatch.GetTimestamp();
         long sent = 0;
         while (clock.Elapsed < duration)
         {
@@ -61,7 +78,7 @@ public sealed class Publisher : IAsyncDisposable
             {
                 var j = (int)(sent % jobs.Length);
                 perJob[j]++;
-                inFlight.Add(PublishAsync(jobs[j]));
+                inFlight.Add(PublishAsync(jobs[j], scheduled: start + (long)(sent * Stopwatch.Frequency / rate)));
             }
             if (inFlight.Count >= 500) { await Task.WhenAll(inFlight); inFlight.Clear(); }
             await Task.Delay(2);
@@ -135,6 +152,9 @@ public sealed class Gateway(Options options)
 
     public long RssKb() => _pid == 0 ? 0 : ProcessTree.StatusField(_pid, "VmRSS");
 
+    /// <summary>Proportional set size: what this process costs the machine, shared pages divided among their users.</summary>
+    public long PssKb() => _pid == 0 ? 0 : ProcessTree.PssKb(_pid);
+
     /// <summary>User + system CPU seconds the gateway has used so far.</summary>
     public double CpuSeconds()
     {
@@ -182,6 +202,20 @@ public sealed class ProcessTree(int rootPid)
 
     /// <summary>The summed resident memory; a process gone meanwhile counts nothing.</summary>
     public long RssKb() => Pids().Sum(pid => StatusField(pid, "VmRSS"));
+
+    /// <summary>The summed proportional set size (smaps_rollup).</summary>
+    public long PssKb() => Pids().Sum(PssKb);
+
+    public static long PssKb(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:"));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+    }
 
     private static int ParentOf(int pid) => (int)StatusField(pid, "PPid");
 
