@@ -9,7 +9,7 @@ public class AbrPackagerTests(TestMedia media)
         var renditions = await media.Ladder720Async();
         var dir = media.NewWorkDirectory("package");
 
-        var package = await new AbrPackager(media.Runner, new LadderOptions()).PackageAsync(renditions, dir);
+        var package = await new AbrPackager().PackageAsync(renditions, dir);
 
         Assert.Equal(new AbrPackage("master.m3u8", "manifest.mpd"), package);
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
@@ -43,7 +43,7 @@ public class AbrPackagerTests(TestMedia media)
             media.Clip360, info, new RenditionLadder(options).For(info), media.NewWorkDirectory("silent"));
         var dir = media.NewWorkDirectory("package-silent");
 
-        var package = await new AbrPackager(media.Runner, options).PackageAsync(renditions, dir);
+        var package = await new AbrPackager().PackageAsync(renditions, dir);
 
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
         var variant = Assert.Single(master.Variants);
