@@ -22,6 +22,7 @@ public sealed class TestMedia : IAsyncLifetime
 
     private Task<IReadOnlyList<RenditionFile>>? _ladder720;
     private Task<string>? _long1080;
+    private Task<string>? _long480;
 
     public TestMedia() => Runner = new FfmpegRunner(Options);
 
@@ -79,6 +80,16 @@ public sealed class TestMedia : IAsyncLifetime
         await Synthesize(shortClip, 1920, 1080, 2, withAudio: false);
         await Ffmpeg(["-stream_loop", "9"], shortClip, ["-c", "copy", longClip]);
         return longClip;
+    }
+
+    /// <summary>A 30 s 480p clip with sound (two rungs, fifteen segments), long enough to interrupt an encode part-way.</summary>
+    public Task<string> Long480Async() => _long480 ??= MakeLong480();
+
+    private async Task<string> MakeLong480()
+    {
+        var clip = In("long480.mp4");
+        await Synthesize(clip, 854, 480, 30, withAudio: true);
+        return clip;
     }
 
     private async Task Synthesize(string path, int width, int height, int seconds, bool withAudio)
