@@ -54,7 +54,7 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
     public EncodeResume Prepare(string encodeRecord, double keyframeIntervalSeconds)
     {
         var recordPath = Path.Combine(Directory, EncodeRecordName);
-        foreach (var track in trackNames.Where(t => System.IO.Directory.Exists(TrackDirectory(t)))) AdoptEncoderInit(TrackDirectory(track));
+        foreach (var track in trackNames.Where(t => System.IO.Directory.Exists(TrackDirectory(t)))) DiscardEncoderLeftovers(TrackDirectory(track));
         var segments = File.Exists(recordPath) && File.ReadAllText(recordPath) == encodeRecord
             ? trackNames.Min(t => File.Exists(Path.Combine(TrackDirectory(t), SegmentedTrack.InitName)) ? SegmentedTrack.CompleteSegments(TrackDirectory(t)) : 0)
             : 0;
@@ -69,7 +69,6 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
         foreach (var track in trackNames)
         {
             var folder = TrackDirectory(track);
-            DiscardEncoderLeftovers(folder);
             for (var n = segments + 1; File.Exists(Path.Combine(folder, SegmentedTrack.SegmentName(n))); n++)
                 File.Delete(Path.Combine(folder, SegmentedTrack.SegmentName(n)));
         }
@@ -80,7 +79,10 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
             audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
     }
 
-    /// <summary>Half-written segments and playlists (ffmpeg writes them under a temporary name), the encoder's own playlists and init segments.</summary>
+    /// <summary>
+    /// Half-written segments and playlists (ffmpeg writes them under a temporary name) and the encoder's own playlists go;
+    /// its init segment becomes the track's if the track has none yet.
+    /// </summary>
     public void DiscardEncoderLeftovers()
     {
         foreach (var track in trackNames)
@@ -89,6 +91,7 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
 
     private static void DiscardEncoderLeftovers(string folder)
     {
+        AdoptEncoderInit(folder);
         foreach (var file in System.IO.Directory.EnumerateFiles(folder))
         {
             var name = Path.GetFileName(file);
