@@ -31,13 +31,14 @@ probe=$(ffprobe -hide_banner -v error -print_format json -show_format -show_stre
 WIDTH=$(jq -r '[.streams[] | select(.codec_type == "video")][0].width' <<<"$probe")
 HEIGHT=$(jq -r '[.streams[] | select(.codec_type == "video")][0].height' <<<"$probe")
 HAS_AUDIO=$(jq -r '[.streams[] | select(.codec_type == "audio")] | length > 0' <<<"$probe")
+DURATION=$(jq -r '.format.duration' <<<"$probe")
 T1=$(now)
 
 # ---- transcoding: RenditionLadder picks the default rungs at or below the source height (LadderOptions.DefaultRungs),
-# LadderTranscoder encodes them all from one decode.
+# LadderTranscoder encodes them all from one decode, with one sound track, into fMP4 segments.
 ladder_rungs "$WIDTH" "$HEIGHT"
 n=${#RUNGS[@]}
-single_ladder_args "$SRC" "$HAS_AUDIO" "$WORK/work/renditions"
+single_pass_args "$SRC" "$HAS_AUDIO" "$WORK/work/renditions"
 "${FF[@]}" "${ARGS[@]}" >/dev/null 2>"$WORK/transcode.log"
 T2=$(now)
 
@@ -59,7 +60,7 @@ measure() {
 pids=()
 for ((i = 0; i < n; i++)); do
     read -r name _ <<<"${RUNGS[i]}"
-    measure "$WORK/work/renditions/$name.mp4" &
+    measure "$WORK/work/renditions/$name/media.m3u8" &
     pids+=($!)
     # At most VALIDATE_PARALLEL at once: wait for the oldest before starting another.
     if ((${#pids[@]} >= VALIDATE_PARALLEL)); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
@@ -67,15 +68,9 @@ done
 for p in "${pids[@]}"; do wait "$p"; done
 T3=$(now)
 
-# ---- packaging: AbrPackager, one dash-muxer run writing DASH and HLS from stream copies.
-args=()
-for ((i = 0; i < n; i++)); do read -r name _ <<<"${RUNGS[i]}"; args+=("${IN[@]}" "$WORK/work/renditions/$name.mp4"); done
-for ((i = 0; i < n; i++)); do args+=(-map "$i:v:0"); done
-sets="id=0,streams=v"
-if [[ $HAS_AUDIO == true ]]; then args+=(-map 0:a:0); sets="id=0,streams=v id=1,streams=a"; fi
-args+=(-c copy -f dash -seg_duration "$KEYINT" -use_template 1 -use_timeline 1 -hls_playlist 1
-    -hls_master_name master.m3u8 -adaptation_sets "$sets" "$WORK/work/package/manifest.mpd")
-"${FF[@]}" "${args[@]}" </dev/null >/dev/null 2>"$WORK/package.log"
+# ---- packaging: AbrPackager links the segments into the package (no re-mux) and writes the manifests (a few KB of
+# text; left out here).
+cp -al "$WORK/work/renditions/." "$WORK/work/package/"
 T4=$(now)
 
 # ---- storage: StoreOutputsConsumer copies the package to outputs/ and deletes the work folder.

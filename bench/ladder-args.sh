@@ -52,6 +52,30 @@ single_ladder_args() {
     done
 }
 
+# single_pass_args SOURCE HAS_AUDIO OUTDIR: ARGS for LadderTranscoder as the pipeline runs it now: one decode, every rung
+# (picture only) and one AAC track written straight into fMP4 segments, OUTDIR/{rung}/ and OUTDIR/audio/ (LadderFolder).
+single_pass_args() {
+    local src=$1 has_audio=$2 dir=$3 n=${#RUNGS[@]} labels="" scales="" map=() streams="" akbps=0 i name width height vkbps a
+    for ((i = 0; i < n; i++)); do
+        read -r name width height vkbps a <<<"${RUNGS[i]}"
+        labels+="[s$i]"
+        scales+=";[s$i]scale=$width:$height[v$i]"
+        map+=(-map "[v$i]" "-b:v:$i" "${vkbps}k" "-maxrate:v:$i" "${vkbps}k" "-bufsize:v:$i" "$((vkbps * 2))k")
+        streams+="v:$i,name:$name "
+        ((a > akbps)) && akbps=$a
+    done
+    local graph="[0:v]split=$n$labels$scales"
+    [[ $has_audio == true ]] && { graph+=";[0:a:0]apad[a]"; streams+="a:0,name:audio"; }
+    ARGS=(-progress pipe:1 -nostats "${IN[@]}" "$src" -filter_complex "$graph" "${map[@]}"
+        -c:v libx264 -preset "$PRESET" -force_key_frames "expr:gte(t,n_forced*$KEYINT)" -sc_threshold 0 -pix_fmt yuv420p)
+    [[ $has_audio == true ]] && ARGS+=(-map "[a]" -c:a aac -b:a "${akbps}k" -ac 2)
+    ARGS+=(-t "$DURATION" -map_chapters -1 -map_metadata -1 -output_ts_offset 10
+        -f hls -hls_time "$KEYINT" -hls_segment_type fmp4 -hls_playlist_type vod -hls_list_size 0
+        -hls_flags temp_file+independent_segments -start_number 1 -hls_segment_options movflags=+frag_discont
+        -hls_fmp4_init_filename "init-%v.mp4" -hls_segment_filename "$dir/%v/seg-%05d.m4s"
+        -var_stream_map "${streams% }" "$dir/%v/media.m3u8")
+}
+
 # rung_args SOURCE HAS_AUDIO RUNG OUTDIR: ARGS for one rung in its own process (its own decode), same encoder settings.
 rung_args() {
     local src=$1 has_audio=$2 rung=$3 dir=$4 name width height rest
