@@ -125,16 +125,20 @@ public sealed class AbrPackager
         // Runs of segments of equal length are one S element with a repeat count.
         var timeline = new XElement(Mpd + "SegmentTimeline");
         XElement? last = null;
+        Fmp4Fragment? before = null;
         var repeats = 0;
-        foreach (var segment in track.Segments)
+        foreach (var fragment in track.Segments.Select(s => s.Fragment))
         {
-            if (last is not null && (ulong)last.Attribute("d")! == segment.Fragment.Duration)
+            // Where a segment starts a sample off its predecessor's end (a resumed encode), the timeline says so.
+            var contiguous = before is not null && fragment.DecodeTime == before.End;
+            before = fragment;
+            if (contiguous && (ulong)last!.Attribute("d")! == fragment.Duration)
             {
                 last.SetAttributeValue("r", ++repeats);
                 continue;
             }
-            last = new XElement(Mpd + "S", new XAttribute("d", segment.Fragment.Duration));
-            if (timeline.IsEmpty) last.SetAttributeValue("t", segment.Fragment.DecodeTime);
+            last = new XElement(Mpd + "S", new XAttribute("d", fragment.Duration));
+            if (!contiguous) last.SetAttributeValue("t", fragment.DecodeTime);
             timeline.Add(last);
             repeats = 0;
         }

@@ -58,25 +58,37 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
         var segments = File.Exists(recordPath) && File.ReadAllText(recordPath) == encodeRecord
             ? trackNames.Min(t => File.Exists(Path.Combine(TrackDirectory(t), SegmentedTrack.InitName)) ? SegmentedTrack.CompleteSegments(TrackDirectory(t)) : 0)
             : 0;
-        if (segments == 0)
-        {
-            if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
-            foreach (var track in trackNames) System.IO.Directory.CreateDirectory(TrackDirectory(track));
-            SegmentedTrack.WriteWhole(recordPath, encodeRecord);
-            return EncodeResume.FromStart;
-        }
+        if (segments > 0 && GoOnAfter(segments, keyframeIntervalSeconds) is { } resume) return resume;
 
+        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        foreach (var track in trackNames) System.IO.Directory.CreateDirectory(TrackDirectory(track));
+        SegmentedTrack.WriteWhole(recordPath, encodeRecord);
+        return EncodeResume.FromStart;
+    }
+
+    /// <summary>Keeps the first <paramref name="segments"/> of every track, if they hold together (else null: start again).</summary>
+    private EncodeResume? GoOnAfter(int segments, double keyframeIntervalSeconds)
+    {
         foreach (var track in trackNames)
         {
             var folder = TrackDirectory(track);
             for (var n = segments + 1; File.Exists(Path.Combine(folder, SegmentedTrack.SegmentName(n))); n++)
                 File.Delete(Path.Combine(folder, SegmentedTrack.SegmentName(n)));
         }
-        var audio = trackNames.Contains(AudioTrack) ? SegmentedTrack.Read(TrackDirectory(AudioTrack)) : null;
-        // The sound goes on exactly where its last segment ended. The AAC encoder starts with one frame of priming, which
-        // lands there; the source is sought one frame later, so each sound keeps its place on the timeline.
-        return new EncodeResume(segments, segments * keyframeIntervalSeconds,
-            audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
+        try
+        {
+            var tracks = trackNames.ToDictionary(t => t, t => SegmentedTrack.Read(TrackDirectory(t)));
+            SegmentedTrack.CheckAligned(tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList());
+            // The sound goes on exactly where its last segment ended. The AAC encoder starts with one frame of priming,
+            // which lands there; the source is sought one frame later, so each sound keeps its place on the timeline.
+            var audio = tracks.GetValueOrDefault(AudioTrack);
+            return new EncodeResume(segments, segments * keyframeIntervalSeconds,
+                audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

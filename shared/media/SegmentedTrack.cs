@@ -67,13 +67,21 @@ public sealed class SegmentedTrack
         for (var n = 1; n <= count; n++)
         {
             var segment = new TrackSegment(n, Fmp4Boxes.ReadFragment(Path.Combine(directory, SegmentName(n))));
-            if (segments.Count > 0 && segment.Fragment.DecodeTime != segments[^1].Fragment.End)
+            if (segments.Count > 0 && !Follows(segments[^1].Fragment, segment.Fragment, init.Timescale))
                 throw new InvalidDataException(
                     $"track '{Path.GetFileName(directory)}': {segment.FileName} starts at {segment.Fragment.DecodeTime} where {segments[^1].FileName} ended at {segments[^1].Fragment.End}");
             segments.Add(segment);
         }
         return new SegmentedTrack(directory, init, segments);
     }
+
+    /// <summary>
+    /// Whether <paramref name="next"/> starts where <paramref name="previous"/> ended. A resumed encode's seek lands
+    /// within a sample or two of the exact point (ffmpeg rounds between time bases), which no player notices; a
+    /// missing or repeated segment is a whole segment off.
+    /// </summary>
+    public static bool Follows(Fmp4Fragment previous, Fmp4Fragment next, uint timescale) =>
+        Math.Abs((double)next.DecodeTime - previous.End) <= Math.Max(2, timescale / 1000.0);
 
     /// <summary>
     /// Checks that the video tracks of a ladder can be switched between at every segment: the same number of segments,
