@@ -11,7 +11,7 @@ namespace Vidline.Transcoder;
 /// from the complete segments an interrupted earlier attempt of the job left (a killed node, a stopped ffmpeg) instead
 /// of starting again from zero.
 /// </summary>
-public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
+public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs running, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
     : StageConsumer<TranscodeVideo>(runtime)
 {
     protected override async Task<IStageCompleted> WorkAsync(TranscodeVideo command, StageProgress progress, CancellationToken cancellationToken)
@@ -83,7 +83,7 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder
     /// </summary>
     protected override async Task RemovePartialOutputAsync(TranscodeVideo command)
     {
-        if (runtime.Running.WasCancelled(command.JobId))
+        if (running.WasCancelled(command.JobId))
             await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
         await store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None);
     }
