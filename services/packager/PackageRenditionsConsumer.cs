@@ -5,7 +5,7 @@ using Vidline.StageWorker;
 
 namespace Vidline.Packager;
 
-/// <summary>Packages the renditions as HLS and DASH from one set of fMP4 segments.</summary>
+/// <summary>Packages the transcoder's fMP4 segments as HLS and DASH: manifests over the same segments, checked before they are published.</summary>
 public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager packager, IMediaStore store)
     : StageConsumer<PackageRenditions>(runtime)
 {
@@ -13,15 +13,9 @@ public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager 
     {
         await RemovePartialOutputAsync(command);
         var partial = StorageKeys.Partial(command.OutputPrefix);
-        var files = command.Renditions.Select(r => RenditionFile.From(r, store.PathFor(r.Key))).ToList();
-        // The muxer's output time moving on is the stage's sign of life for its watchdog (a long source takes a while).
-        var muxed = TimeSpan.Zero;
-        var package = await packager.PackageAsync(files, store.PathFor(partial), cancellationToken, ffmpeg =>
-        {
-            if (ffmpeg.OutTime is not { } at || at <= muxed) return;
-            muxed = at;
-            progress.Advancing();
-        });
+        var files = command.Renditions.Select(r => RenditionFile.From(r, store)).ToList();
+        // No media is re-muxed: the transcoder's segments are linked into the package and the manifests written over them.
+        var package = await packager.PackageAsync(files, store.PathFor(partial), cancellationToken);
         // The package appears under its prefix all at once, complete.
         await store.MovePrefixAsync(partial, command.OutputPrefix, cancellationToken);
         await progress.ReportAsync(100, $"packaged {files.Count} renditions as HLS and DASH", force: true, cancellationToken: cancellationToken);

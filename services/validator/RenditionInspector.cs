@@ -11,7 +11,7 @@ public sealed class RenditionInspector(QualityMeter meter, QualityGate gate, IMe
     public async Task<IReadOnlyList<QualityScore>> InspectAsync(IReadOnlyList<Rendition> renditions, string sourceKey, MediaInfo source,
         Action<double> onProgress, CancellationToken cancellationToken)
     {
-        var files = renditions.Select(r => RenditionFile.From(r, store.PathFor(r.Key))).ToList();
+        var files = renditions.Select(r => RenditionFile.From(r, store)).ToList();
         var sourcePath = store.PathFor(sourceKey);
         var readings = await meter.MeasureAllAsync(files, sourcePath, source, cancellationToken, onProgress);
         // A rendition ffmpeg cannot read is the gate's finding, not a crash of the stage.

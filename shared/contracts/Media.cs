@@ -27,8 +27,10 @@ public record MediaInfo(
     int BitDepth = 8);
 
 /// <summary>
-/// One rung of the ABR ladder as produced by the transcoder; <c>Key</c> locates it in storage.
-/// <c>DisplayAspect</c> ("16:9") is the one display aspect every rendition of the job shares.
+/// One rung of the ABR ladder as produced by the transcoder; <c>Key</c> locates its picture in storage (the rung's HLS
+/// media playlist over its segments). <c>AudioKey</c>, when set, locates the one sound track every rung shares; null
+/// means the sound, if any, is in <c>Key</c>. <c>DisplayAspect</c> ("16:9") is the one display aspect every rendition
+/// of the job shares.
 /// </summary>
 public record Rendition(
     string Name,
@@ -37,7 +39,8 @@ public record Rendition(
     int VideoBitrateKbps,
     int AudioBitrateKbps,
     string Key,
-    string? DisplayAspect = null);
+    string? DisplayAspect = null,
+    string? AudioKey = null);
 
 /// <summary>
 /// Quality of one rendition. <c>Ssim</c>/<c>Psnr</c>/<c>Vmaf</c> measure encode loss: the rendition against the

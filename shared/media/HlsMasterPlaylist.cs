@@ -13,17 +13,12 @@ public sealed class HlsVariant(List<KeyValuePair<string, string>> attributes, st
     public string? this[string name] =>
         Attributes.FirstOrDefault(a => a.Key == name) is { Key: not null } a ? a.Value.Trim('"') : null;
 
-    internal void SetIfMissing(string name, string rawValue)
-    {
-        if (this[name] is null or "") { Attributes.RemoveAll(a => a.Key == name); Attributes.Add(new(name, rawValue)); }
-    }
-
     internal string Render() => "#EXT-X-STREAM-INF:" + string.Join(",", Attributes.Select(a => $"{a.Key}={a.Value}"));
 }
 
 /// <summary>
-/// An HLS master playlist, read closely enough to check and fill in the variant attributes
-/// players need to pick a variant (BANDWIDTH, RESOLUTION, CODECS). Other lines pass through untouched.
+/// An HLS master playlist, read closely enough to check the variant attributes players need to pick a variant
+/// (BANDWIDTH, RESOLUTION, CODECS). Other lines pass through untouched.
 /// </summary>
 public sealed class HlsMasterPlaylist
 {

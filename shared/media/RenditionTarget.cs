@@ -1,4 +1,5 @@
 using Vidline.Contracts;
+using Vidline.Media.Storage;
 
 namespace Vidline.Media;
 
@@ -23,12 +24,16 @@ public sealed record RenditionTarget(string Name, int Width, int Height, int Vid
 public sealed record RenditionFile(string Path, RenditionTarget Target, bool HasAudio, string? AudioPath = null)
 {
     /// <summary>The rendition as messages carry it. A silent rendition says so with an audio bitrate of 0.</summary>
-    public Rendition ToRendition(string key) =>
-        Target.ToRendition(key) with { AudioBitrateKbps = HasAudio ? Target.AudioBitrateKbps : 0 };
+    public Rendition ToRendition(string key, string? audioKey = null) =>
+        Target.ToRendition(key) with { AudioBitrateKbps = HasAudio ? Target.AudioBitrateKbps : 0, AudioKey = audioKey };
 
     /// <summary>A rendition from a message, found at <paramref name="path"/>; the inverse of <see cref="ToRendition"/>.</summary>
-    public static RenditionFile From(Rendition rendition, string path) =>
-        new(path, TargetOf(rendition), HasAudio: rendition.AudioBitrateKbps > 0);
+    public static RenditionFile From(Rendition rendition, string path, string? audioPath = null) =>
+        new(path, TargetOf(rendition), HasAudio: rendition.AudioBitrateKbps > 0, audioPath);
+
+    /// <summary>A rendition from a message, its picture and sound found in <paramref name="store"/>.</summary>
+    public static RenditionFile From(Rendition rendition, IMediaStore store) =>
+        From(rendition, store.PathFor(rendition.Key), rendition.AudioKey is { } audio ? store.PathFor(audio) : null);
 
     /// <summary>The rung a rendition from a message was made for.</summary>
     public static RenditionTarget TargetOf(Rendition rendition) =>

@@ -48,14 +48,17 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
     [Fact]
     public Task Kill_9_of_ingest_api_mid_transcode() => CrashAndRestartAsync("ingest-api", job => job.Witness.WaitForAsync(MidTranscode, Patience));
 
+    /// <summary>Struck once a few segments are complete (30% of the 10 s clip is past the first 2 s segment): the restarted transcode goes on after them.</summary>
     [Fact]
-    public Task Kill_9_of_the_transcoder_mid_encode() => CrashAndRestartAsync("transcoder", job => job.Witness.WaitForAsync(MidTranscode, Patience), runsFfmpeg: true);
+    public Task Kill_9_of_the_transcoder_mid_encode() => CrashAndRestartAsync("transcoder",
+        job => job.Witness.WaitForAsync(InStage(Stages.Transcoding, atLeast: 30), Patience), runsFfmpeg: true, more: ResumedTranscode);
 
     [Fact]
     public Task Kill_9_of_the_validator_during_validation() => CrashAndRestartAsync("validator", job => PinFfmpegAsync(job, "validator"), runsFfmpeg: true);
 
+    /// <summary>Packaging runs no ffmpeg (it links the transcoder's segments and writes manifests): struck as it starts.</summary>
     [Fact]
-    public Task Kill_9_of_the_packager_during_packaging() => CrashAndRestartAsync("packager", job => PinFfmpegAsync(job, "packager"), runsFfmpeg: true);
+    public Task Kill_9_of_the_packager_during_packaging() => CrashAndRestartAsync("packager", job => job.Witness.WaitForAsync(InStage(Stages.Packaging), Patience));
 
     [Fact]
     public Task Kill_9_of_the_progress_gateway_mid_transcode() => CrashAndRestartAsync("progress-gateway", job => job.Witness.WaitForAsync(MidTranscode, Patience));
@@ -207,7 +210,8 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         e.Type == "progress" && e.Json.GetProperty("stage").GetString() == stage.Name && e.Json.GetProperty("stage_progress").GetDouble() >= atLeast;
 
     /// <summary>kill -9 of the service alone (its children are left to their fate, as in a real crash), then start it again.</summary>
-    private async Task CrashAndRestartAsync(string service, Func<WatchedJob, Task> strikeWhen, bool runsFfmpeg = false)
+    private async Task CrashAndRestartAsync(string service, Func<WatchedJob, Task> strikeWhen, bool runsFfmpeg = false,
+        Func<WatchedJob, IEnumerable<string>>? more = null)
     {
         await using var job = await SubmitAsync();
         await strikeWhen(job);
@@ -221,8 +225,15 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         await node.WaitForExitAsync(StopTimeout);
         job.Findings.AddRange(await OutlivedAsync(ffmpeg, $"{service}, killed"));
         await node.StartAsync();
-        await AssertRecoveredAsync(job, strike, $"kill -9 of {service}, then start");
+        await AssertRecoveredAsync(job, strike, $"kill -9 of {service}, then start", more is null ? null : () => more(job));
     }
+
+    /// <summary>The transcode after the strike said it went on from the segments complete before it, above 0%.</summary>
+    private static IEnumerable<string> ResumedTranscode(WatchedJob job) =>
+        job.Witness.Events.Any(e => InStage(Stages.Transcoding)(e) && e.Json.GetProperty("stage_progress").GetDouble() > 0 &&
+                                    e.Json.GetProperty("message").GetString()!.StartsWith("resuming after segment", StringComparison.Ordinal))
+            ? []
+            : ["the transcode after the strike started from zero instead of going on after the complete segments"];
 
     /// <summary>A server goes down and comes back (if the test fails halfway, DisposeAsync brings it back).</summary>
     private async Task ServerRestartMidTranscodeAsync(Func<Task> restart, string fault)
@@ -236,7 +247,7 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
 
     /// <summary>
     /// Waits until <paramref name="service"/> runs an ffmpeg for the job and freezes it (SIGSTOP), so the strike
-    /// lands mid-stage even where the stage's work takes a fraction of a second (packaging a short clip). A frozen
+    /// lands mid-stage even where the stage's work takes a fraction of a second (validating a short clip). A frozen
     /// child dies with its parent as surely as a running one, so the promise checked is the same.
     /// </summary>
     private async Task PinFfmpegAsync(WatchedJob job, string service)
@@ -368,7 +379,6 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         {
             findings.Add($"the job did not complete within {Patience.TotalSeconds} s of the strike; it is {await Pipeline.Edge.GetStringAsync($"/jobs/{job.Id}")}");
         }
-        if (more is not null) findings.AddRange(more());
 
         try
         {
@@ -379,6 +389,7 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
         {
             findings.Add($"SSE: the stream did not end with `done`: {e.Message[..Math.Min(600, e.Message.Length)]}\n{job.Witness.Trace()}");
         }
+        if (more is not null) findings.AddRange(more());
         output.WriteLine(job.Witness.Summary());
         if (SendFaultsSince(job.LogLengths) is { Length: > 0 } sendFaults) output.WriteLine($"send faults logged (S-FAULT, a message that did not leave): {sendFaults}");
 

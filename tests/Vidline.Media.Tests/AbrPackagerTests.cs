@@ -9,7 +9,7 @@ public class AbrPackagerTests(TestMedia media)
         var renditions = await media.Ladder720Async();
         var dir = media.NewWorkDirectory("package");
 
-        var package = await new AbrPackager(media.Runner, new LadderOptions()).PackageAsync(renditions, dir);
+        var package = await new AbrPackager().PackageAsync(renditions, dir);
 
         Assert.Equal(new AbrPackage("master.m3u8", "manifest.mpd"), package);
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
@@ -43,7 +43,7 @@ public class AbrPackagerTests(TestMedia media)
             media.Clip360, info, new RenditionLadder(options).For(info), media.NewWorkDirectory("silent"));
         var dir = media.NewWorkDirectory("package-silent");
 
-        var package = await new AbrPackager(media.Runner, options).PackageAsync(renditions, dir);
+        var package = await new AbrPackager().PackageAsync(renditions, dir);
 
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(dir, package.HlsMaster)));
         var variant = Assert.Single(master.Variants);
@@ -51,6 +51,47 @@ public class AbrPackagerTests(TestMedia media)
         Assert.Matches(@"^avc1\.[0-9a-f]{6}$", variant["CODECS"]);
         Assert.Equal(["640x360"], await StreamSizes(Path.GetFullPath(Path.Combine(dir, package.DashManifest))));
         await ReadThrough(Path.Combine(dir, variant.Uri));
+    }
+
+    [Fact]
+    public async Task Refuses_a_track_whose_segments_do_not_follow_each_other()
+    {
+        var info = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
+        var options = new LadderOptions();
+        var renditions = await new LadderTranscoder(media.Runner, options).TranscodeAsync(
+            media.Clip360, info, new RenditionLadder(options).For(info), media.NewWorkDirectory("gap"));
+        // The second segment replaced by the first: the timeline goes back where it should go on.
+        var track = Path.GetDirectoryName(renditions[0].Path)!;
+        File.Copy(Path.Combine(track, SegmentedTrack.SegmentName(1)), Path.Combine(track, SegmentedTrack.SegmentName(2)), overwrite: true);
+        var dir = media.NewWorkDirectory("package-gap");
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => new AbrPackager().PackageAsync(renditions, dir));
+
+        Assert.Contains("seg-00002.m4s starts at", refused.Message);
+        Assert.False(File.Exists(Path.Combine(dir, AbrPackager.HlsMasterName)));
+    }
+
+    [Fact]
+    public async Task Links_the_segments_instead_of_copying_them()
+    {
+        var renditions = await media.Ladder720Async();
+        var dir = media.NewWorkDirectory("package-links");
+
+        await new AbrPackager().PackageAsync(renditions, dir);
+
+        var packaged = new FileInfo(Path.Combine(dir, renditions[0].Target.Name, SegmentedTrack.SegmentName(1)));
+        var encoded = new FileInfo(Path.Combine(Path.GetDirectoryName(renditions[0].Path)!, SegmentedTrack.SegmentName(1)));
+        Assert.Equal(encoded.Length, packaged.Length);
+        // One file under two names: the link count of the transcoder's segment went up.
+        Assert.True(LinkCount(encoded.FullName) >= 2, "the packaged segment is a copy");
+    }
+
+    private static long LinkCount(string path)
+    {
+        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat") { ArgumentList = { "-c", "%h", path }, RedirectStandardOutput = true })!;
+        var text = stat.StandardOutput.ReadToEnd();
+        stat.WaitForExit();
+        return long.Parse(text.Trim());
     }
 
     private async Task<string> VideoSize(string path) => (await StreamSizes(path)).First(s => s != "audio");

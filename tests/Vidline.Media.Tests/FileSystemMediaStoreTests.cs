@@ -38,6 +38,17 @@ public sealed class FileSystemMediaStoreTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task Lists_the_prefixes_directly_under_one_and_none_under_nothing()
+    {
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = _root }));
+        foreach (var key in new[] { "work/j/renditions/attempt-1.partial/720p/seg-00001.m4s", "work/j/renditions/attempt-2/x", "work/j/renditions/loose" })
+            await store.WriteAsync(key, new MemoryStream([1]), null, CancellationToken.None);
+
+        Assert.Equal(["work/j/renditions/attempt-1.partial", "work/j/renditions/attempt-2"], store.PrefixesUnder("work/j/renditions"));
+        Assert.Empty(store.PrefixesUnder("work/nothing"));
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     /// <summary>A client's body that stops with a connection error after <c>bytes</c>.</summary>

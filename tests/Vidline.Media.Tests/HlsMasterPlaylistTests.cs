@@ -1,5 +1,3 @@
-using System.Xml.Linq;
-
 namespace Vidline.Media.Tests;
 
 public class HlsMasterPlaylistTests
@@ -28,16 +26,6 @@ public class HlsMasterPlaylistTests
         media_1.m3u8
         """;
 
-    private const string Mpd = """
-        <MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period>
-          <AdaptationSet id="0" contentType="video">
-            <Representation id="0" codecs="avc1.64001f" width="1280" height="720"/>
-            <Representation id="1" codecs="avc1.64001e" width="854" height="480"/>
-          </AdaptationSet>
-          <AdaptationSet id="1" contentType="audio"><Representation id="2" codecs="mp4a.40.2"/></AdaptationSet>
-        </Period></MPD>
-        """;
-
     [Fact]
     public void Parses_variants_with_quoted_commas()
     {
@@ -61,26 +49,5 @@ public class HlsMasterPlaylistTests
         Assert.Contains("media_0.m3u8: RESOLUTION", problems);
         Assert.Contains("media_1.m3u8: BANDWIDTH", problems);
         Assert.Contains("media_1.m3u8: CODECS", problems);
-    }
-
-    [Fact]
-    public void Packager_fills_missing_attributes_from_renditions_and_mpd()
-    {
-        var master = HlsMasterPlaylist.Parse(Lacking);
-        RenditionFile[] renditions =
-        [
-            new("/x/720p.mp4", new RenditionTarget("720p", 1280, 720, 2800, 128), HasAudio: true),
-            new("/x/480p.mp4", new RenditionTarget("480p", 854, 480, 1400, 128), HasAudio: true),
-        ];
-
-        AbrPackager.Complete(master, renditions, XDocument.Parse(Mpd));
-
-        Assert.Empty(master.Problems());
-        Assert.Equal("3278939", master.Variants[0]["BANDWIDTH"]);  // muxer's own figure is kept
-        Assert.Equal("1280x720", master.Variants[0]["RESOLUTION"]);
-        Assert.Equal("1528000", master.Variants[1]["BANDWIDTH"]);
-        Assert.Equal("avc1.64001e,mp4a.40.2", master.Variants[1]["CODECS"]);
-        Assert.Contains("CODECS=\"avc1.64001e,mp4a.40.2\"", master.ToString());
-        Assert.Contains("#EXT-X-MEDIA:TYPE=AUDIO", master.ToString());
     }
 }

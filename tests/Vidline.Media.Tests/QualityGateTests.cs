@@ -110,12 +110,14 @@ public class QualityGateTests(TestMedia media)
         var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
         string KeyOf(string rung) => Path.GetRelativePath(media.Directory, ladder.Single(r => r.Target.Name == rung).Path);
         var rung360 = ladder.Single(r => r.Target.Name == "360p").Target;
+        // Every rung's sound is the ladder's one shared track.
+        var sound = Path.GetRelativePath(media.Directory, ladder[0].AudioPath!);
         Rendition[] renditions =
         [
-            ladder.Single(r => r.Target.Name == "720p").Target.ToRendition(KeyOf("720p")),
-            ladder.Single(r => r.Target.Name == "480p").Target.ToRendition(garbage),
+            ladder.Single(r => r.Target.Name == "720p").Target.ToRendition(KeyOf("720p")) with { AudioKey = sound },
+            ladder.Single(r => r.Target.Name == "480p").Target.ToRendition(garbage) with { AudioKey = sound },
             // ffprobe reads it, but its picture is 854x480: the comparison at 640x360 refuses it, which ends the pass.
-            rung360.ToRendition(KeyOf("480p")),
+            rung360.ToRendition(KeyOf("480p")) with { AudioKey = sound },
         ];
         var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store);
 

@@ -20,4 +20,15 @@ public class RenditionFileTests
 
         Assert.Equal(file, RenditionFile.From(file.ToRendition("work/j/720p.mp4"), "/s/720p.mp4"));
     }
+
+    [Fact]
+    public void The_shared_sound_track_travels_as_its_own_key_and_comes_back_as_a_path()
+    {
+        var file = new RenditionFile("/s/720p/media.m3u8", Rung, HasAudio: true, AudioPath: "/s/audio/media.m3u8");
+
+        var rendition = file.ToRendition("work/j/720p/media.m3u8", "work/j/audio/media.m3u8");
+
+        Assert.Equal("work/j/audio/media.m3u8", rendition.AudioKey);
+        Assert.Equal(file, RenditionFile.From(rendition, "/s/720p/media.m3u8", "/s/audio/media.m3u8"));
+    }
 }

@@ -49,7 +49,7 @@ public sealed class StageRun(TestMedia media)
             .Select(r => gate.Judge(r.Rendition.Target, source, r.Measurement ?? throw r.Unreadable!)).ToList();
 
         var packageDirectory = Path.Combine(work, "package");
-        var package = await new AbrPackager(media.Runner, ladder).PackageAsync(renditions, packageDirectory);
+        var package = await new AbrPackager().PackageAsync(renditions, packageDirectory);
         var master = HlsMasterPlaylist.Parse(await File.ReadAllTextAsync(Path.Combine(packageDirectory, package.HlsMaster)));
         var hls = new List<IReadOnlyList<StreamFacts>>();
         foreach (var variant in master.Variants) hls.Add(await StreamsAsync(Path.Combine(packageDirectory, variant.Uri)));

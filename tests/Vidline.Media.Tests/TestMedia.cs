@@ -22,6 +22,7 @@ public sealed class TestMedia : IAsyncLifetime
 
     private Task<IReadOnlyList<RenditionFile>>? _ladder720;
     private Task<string>? _long1080;
+    private Task<string>? _long480;
 
     public TestMedia() => Runner = new FfmpegRunner(Options);
 
@@ -81,14 +82,27 @@ public sealed class TestMedia : IAsyncLifetime
         return longClip;
     }
 
-    private async Task Synthesize(string path, int width, int height, int seconds, bool withAudio)
+    /// <summary>
+    /// A 30 s 480p clip with sound (two rungs, fifteen segments), long enough to interrupt an encode part-way. Its sound
+    /// is at 44.1 kHz, where an AAC frame is no whole number of microseconds (a resumed sound must still line up).
+    /// </summary>
+    public Task<string> Long480Async() => _long480 ??= MakeLong480();
+
+    private async Task<string> MakeLong480()
+    {
+        var clip = In("long480.mp4");
+        await Synthesize(clip, 854, 480, 30, withAudio: true, sampleRate: 44100);
+        return clip;
+    }
+
+    private async Task Synthesize(string path, int width, int height, int seconds, bool withAudio, int sampleRate = 48000)
     {
         var args = new List<string> { "-f", "lavfi" };
         HardenedInput.AddTo(args, $"testsrc2=size={width}x{height}:rate=30:duration={seconds}");
         if (withAudio)
         {
             args.AddRange(["-f", "lavfi"]);
-            HardenedInput.AddTo(args, $"sine=frequency=440:sample_rate=48000:duration={seconds}");
+            HardenedInput.AddTo(args, $"sine=frequency=440:sample_rate={sampleRate}:duration={seconds}");
         }
         args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30"]);
         if (withAudio) args.AddRange(["-c:a", "aac", "-b:a", "96k"]);

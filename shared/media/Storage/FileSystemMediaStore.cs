@@ -74,6 +74,14 @@ public sealed class FileSystemMediaStore(IOptions<StorageOptions> options) : IMe
     public Task MovePrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken) =>
         TransientIo.ExecuteAsync(_ => { MovePrefix(fromPrefix, toPrefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
 
+    public IReadOnlyList<string> PrefixesUnder(string prefix)
+    {
+        var path = PathFor(prefix);
+        return Directory.Exists(path)
+            ? Directory.EnumerateDirectories(path).Select(d => $"{prefix}/{Path.GetFileName(d)}").Order(StringComparer.Ordinal).ToList()
+            : [];
+    }
+
     public Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken) =>
         TransientIo.ExecuteAsync(_ => { DeletePrefix(prefix); return ValueTask.CompletedTask; }, cancellationToken).AsTask();
 

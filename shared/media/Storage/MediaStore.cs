@@ -23,6 +23,9 @@ public interface IMediaStore
     /// </summary>
     Task MovePrefixAsync(string fromPrefix, string toPrefix, CancellationToken cancellationToken);
 
+    /// <summary>The prefixes directly under <paramref name="prefix"/> ("work/j/renditions" → "work/j/renditions/attempt-3"…); none when it holds nothing.</summary>
+    IReadOnlyList<string> PrefixesUnder(string prefix);
+
     /// <summary>Removes every object under <paramref name="prefix"/>; nothing there is fine.</summary>
     Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken);
 }

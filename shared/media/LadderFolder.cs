@@ -1,0 +1,154 @@
+using System.Globalization;
+
+namespace Vidline.Media;
+
+/// <summary>
+/// Where an encode resumes: after <c>Segments</c> complete segments in every track, at <c>VideoSeconds</c> of the source for
+/// the picture and <c>AudioSeconds</c> for the sound (each track's segments end where they end: sound is cut on whole AAC
+/// frames, not on the picture's keyframes). Zero segments: from the start.
+/// </summary>
+public sealed record EncodeResume(int Segments, double VideoSeconds, double AudioSeconds)
+{
+    public static readonly EncodeResume FromStart = new(0, 0, 0);
+
+    public bool IsResumed => Segments > 0;
+}
+
+/// <summary>
+/// The folder a ladder encode writes: one sub-folder per rung (named after it) and one, <c>audio</c>, for the one sound
+/// track every rung shares, each a <see cref="SegmentedTrack"/>; and <c>encode.txt</c>, the encoder's arguments (without
+/// paths), which say what the segments were made with. Complete segments outlive an interrupted encode: a new encode
+/// with the same arguments into the same folder goes on after the last segment complete in every track.
+/// </summary>
+public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNames)
+{
+    public const string AudioTrack = "audio";
+    public const string EncodeRecordName = "encode.txt";
+
+    /// <summary>What ffmpeg's hls muxer names its own files in a track folder; they are replaced by ours when the encode ends.</summary>
+    public const string EncoderPlaylistName = "encoder.m3u8";
+    public const string EncoderInitName = "encoder-init-%v.mp4";
+
+    /// <summary>
+    /// Every track's timeline starts this many seconds in, on every attempt. An encoder's first timestamps can be
+    /// negative (B-frame reordering, AAC priming), which the muxer would shift by an amount that depends on the content;
+    /// starting the timeline later keeps every timestamp positive, so a resumed encode lands exactly where the first left
+    /// off. Manifests say where the presentation starts; ffmpeg reads a track from its first timestamp.
+    /// </summary>
+    public const double TimelineStartSeconds = 10;
+
+    /// <summary>Samples in one AAC frame, which is also the priming ffmpeg's AAC encoder starts with.</summary>
+    private const int AacFrameSamples = 1024;
+
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    public string TrackDirectory(string track) => Path.Combine(Directory, track);
+
+    public string MediaPlaylist(string track) => Path.Combine(TrackDirectory(track), SegmentedTrack.MediaPlaylistName);
+
+    /// <summary>
+    /// Finds where an encode with <paramref name="encodeRecord"/> can go on, and clears what it cannot use: everything
+    /// when the folder was written by another encode; otherwise the half-written files and any segment past the point
+    /// every track reached.
+    /// </summary>
+    public EncodeResume Prepare(string encodeRecord, double keyframeIntervalSeconds)
+    {
+        var recordPath = Path.Combine(Directory, EncodeRecordName);
+        foreach (var track in trackNames.Where(t => System.IO.Directory.Exists(TrackDirectory(t)))) DiscardEncoderLeftovers(TrackDirectory(track));
+        var segments = File.Exists(recordPath) && File.ReadAllText(recordPath) == encodeRecord
+            ? trackNames.Min(t => File.Exists(Path.Combine(TrackDirectory(t), SegmentedTrack.InitName)) ? SegmentedTrack.CompleteSegments(TrackDirectory(t)) : 0)
+            : 0;
+        if (segments > 0 && GoOnAfter(segments, keyframeIntervalSeconds) is { } resume) return resume;
+
+        if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+        foreach (var track in trackNames) System.IO.Directory.CreateDirectory(TrackDirectory(track));
+        SegmentedTrack.WriteWhole(recordPath, encodeRecord);
+        return EncodeResume.FromStart;
+    }
+
+    /// <summary>Keeps the first <paramref name="segments"/> of every track, if they hold together (else null: start again).</summary>
+    private EncodeResume? GoOnAfter(int segments, double keyframeIntervalSeconds)
+    {
+        foreach (var track in trackNames)
+        {
+            var folder = TrackDirectory(track);
+            for (var n = segments + 1; File.Exists(Path.Combine(folder, SegmentedTrack.SegmentName(n))); n++)
+                File.Delete(Path.Combine(folder, SegmentedTrack.SegmentName(n)));
+        }
+        try
+        {
+            var tracks = trackNames.ToDictionary(t => t, t => SegmentedTrack.Read(TrackDirectory(t)));
+            SegmentedTrack.CheckAligned(tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList());
+            // The sound goes on exactly where its last segment ended. The AAC encoder starts with one frame of priming,
+            // which lands there; the source is sought one frame later, so each sound keeps its place on the timeline.
+            var audio = tracks.GetValueOrDefault(AudioTrack);
+            return new EncodeResume(segments, segments * keyframeIntervalSeconds,
+                audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Half-written segments and playlists (ffmpeg writes them under a temporary name) and the encoder's own playlists go;
+    /// its init segment becomes the track's if the track has none yet.
+    /// </summary>
+    public void DiscardEncoderLeftovers()
+    {
+        foreach (var track in trackNames)
+            if (System.IO.Directory.Exists(TrackDirectory(track))) DiscardEncoderLeftovers(TrackDirectory(track));
+    }
+
+    private static void DiscardEncoderLeftovers(string folder)
+    {
+        AdoptEncoderInit(folder);
+        foreach (var file in System.IO.Directory.EnumerateFiles(folder))
+        {
+            var name = Path.GetFileName(file);
+            if (name.EndsWith(".tmp", StringComparison.Ordinal) || name.StartsWith("encoder", StringComparison.Ordinal)) File.Delete(file);
+        }
+    }
+
+    /// <summary>
+    /// After the encoder finished: keeps the first attempt's init segment (a resumed encoder writes an identical one),
+    /// reads every track back, checks the rungs line up, and writes each track's media playlist.
+    /// </summary>
+    public IReadOnlyList<SegmentedTrack> Finish()
+    {
+        var tracks = new List<SegmentedTrack>();
+        foreach (var track in trackNames)
+        {
+            var folder = TrackDirectory(track);
+            AdoptEncoderInit(folder);
+            if (EncoderInit(folder) is { } written && Fmp4Boxes.ReadInit(written) != Fmp4Boxes.ReadInit(Path.Combine(folder, SegmentedTrack.InitName)))
+                throw new InvalidDataException($"track '{track}': the resumed encode's stream does not match the earlier segments'");
+            DiscardEncoderLeftovers(folder);
+            var read = SegmentedTrack.Read(folder);
+            read.WriteMediaPlaylist();
+            tracks.Add(read);
+        }
+        SegmentedTrack.CheckAligned(tracks.Where((_, i) => trackNames[i] != AudioTrack).ToList());
+        return tracks;
+    }
+
+    /// <summary>The encoder's init segment becomes the track's, unless the track has one: the first attempt's stays.</summary>
+    private static void AdoptEncoderInit(string folder)
+    {
+        var init = Path.Combine(folder, SegmentedTrack.InitName);
+        if (File.Exists(init) || EncoderInit(folder) is not { } written) return;
+        try { Fmp4Boxes.ReadInit(written); }
+        catch (InvalidDataException) { return; } // cut short by a kill: the next encode writes it again
+        File.Move(written, init);
+    }
+
+    /// <summary>The hls muxer appends the stream's index to the init segment's name when there are several streams.</summary>
+    private static string? EncoderInit(string folder) =>
+        System.IO.Directory.EnumerateFiles(folder, "encoder-init*.mp4").FirstOrDefault();
+
+    /// <summary>The hls muxer's name pattern for the files of every track (<c>%v</c> is the track's name).</summary>
+    public string EncoderPattern(string fileName) => Path.Combine(Directory, "%v", fileName);
+
+    public static string Seconds(double seconds) => seconds.ToString("0.######", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,86 @@
+namespace Vidline.Media.Tests;
+
+[Collection(MediaCollection.Name)]
+public class EncodeResumeTests(TestMedia media)
+{
+    [Fact]
+    public async Task An_interrupted_encode_goes_on_after_the_last_segment_complete_in_every_track()
+    {
+        var source = await media.Long480Async();
+        var info = await new MediaProbe(media.Runner).ProbeAsync(source);
+        var options = new LadderOptions();
+        var rungs = new RenditionLadder(options).For(info);
+        var dir = media.NewWorkDirectory("resume");
+        var folders = rungs.Select(r => Path.Combine(dir, r.Name)).Append(Path.Combine(dir, "audio")).ToList();
+
+        // The first encode is stopped once every track holds at least three complete segments.
+        using (var stop = new CancellationTokenSource())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
+                source, info, rungs, dir, (_, _) =>
+                {
+                    if (folders.All(f => SegmentedTrack.CompleteSegments(f) >= 3)) stop.Cancel();
+                }, stop.Token));
+        }
+        var kept = folders.Min(SegmentedTrack.CompleteSegments);
+        Assert.InRange(kept, 3, 14); // stopped part-way through the fifteen
+        var firstSegment = Path.Combine(folders[0], SegmentedTrack.SegmentName(1));
+        var firstWritten = File.GetLastWriteTimeUtc(firstSegment);
+        var firstBytes = await File.ReadAllBytesAsync(firstSegment);
+
+        EncodeResume? resumed = null;
+        double? resumedAt = null;
+        var percents = new List<double>();
+        var outputs = await new LadderTranscoder(media.Runner, options).TranscodeAsync(source, info, rungs, dir,
+            (_, percent) => percents.Add(percent), onResume: (resume, percent) => (resumed, resumedAt) = (resume, percent));
+
+        // It went on from where every track had got to, and said so: progress starts there, not at zero.
+        Assert.NotNull(resumed);
+        Assert.Equal(kept, resumed.Segments);
+        Assert.Equal(kept * options.KeyframeIntervalSeconds, resumed.VideoSeconds);
+        Assert.Equal(100.0 * resumed.VideoSeconds / info.DurationSeconds, resumedAt!.Value, 3);
+        Assert.All(percents, p => Assert.True(p >= resumedAt.Value, $"progress {p} below the resume point {resumedAt}"));
+        Assert.Equal(percents.Order(), percents);
+        Assert.Equal(100, percents[^1]);
+        // The segments made before the interruption were not made again.
+        Assert.Equal(firstWritten, File.GetLastWriteTimeUtc(firstSegment));
+        Assert.Equal(firstBytes, await File.ReadAllBytesAsync(firstSegment));
+
+        // Every track is one continuous timeline (Read checks each segment starts where the one before ended)
+        // and the rungs still line up.
+        var tracks = folders.Select(SegmentedTrack.Read).ToList();
+        SegmentedTrack.CheckAligned(tracks.Take(rungs.Count).ToList());
+        Assert.All(tracks.Take(rungs.Count), t => Assert.Equal(15, t.Segments.Count));
+        Assert.InRange(tracks[^1].EndSeconds - tracks[^1].StartSeconds, 29.9, 30.1);
+
+        foreach (var output in outputs)
+        {
+            // The whole rung decodes as one picture stream: every frame once, in order, keyframes on the segment grid.
+            var frames = await DecodedFrames.ReadAsync(media.Runner, output.Path);
+            Assert.Equal(900, frames.Count); // 30 s at 30 fps, no frame lost or repeated at the resume point
+            Assert.All(frames.Zip(frames.Skip(1)), pair => Assert.InRange(pair.Second.Time - pair.First.Time, 0.03, 0.0367));
+            Assert.Equal(Enumerable.Range(0, 15).Select(n => 2.0 * n),
+                frames.Where(f => f.Key).Select(f => Math.Round(f.Time - frames[0].Time, 3)));
+        }
+    }
+
+    [Fact]
+    public async Task Segments_of_another_encode_are_not_gone_on_from()
+    {
+        var info = await new MediaProbe(media.Runner).ProbeAsync(media.Clip360);
+        var dir = media.NewWorkDirectory("other-encode");
+        var rungs = new RenditionLadder(new LadderOptions()).For(info);
+        await new LadderTranscoder(media.Runner, new LadderOptions()).TranscodeAsync(media.Clip360, info, rungs, dir);
+        var before = File.GetLastWriteTimeUtc(Path.Combine(dir, rungs[0].Name, SegmentedTrack.SegmentName(1)));
+
+        // Other encoder settings: the earlier segments cannot be mixed with the new ones.
+        EncodeResume? resumed = null;
+        var slower = new LadderOptions { Preset = "faster" };
+        await new LadderTranscoder(media.Runner, slower).TranscodeAsync(media.Clip360, info, rungs, dir,
+            onResume: (resume, _) => resumed = resume);
+
+        Assert.Null(resumed);
+        Assert.NotEqual(before, File.GetLastWriteTimeUtc(Path.Combine(dir, rungs[0].Name, SegmentedTrack.SegmentName(1))));
+        SegmentedTrack.Read(Path.Combine(dir, rungs[0].Name));
+    }
+}
