@@ -11,12 +11,6 @@ public sealed class ProgressReportedConsumer(EventLog log) : IConsumer<Batch<Pro
 {
     public const int BatchSize = 100;
 
-    /// <summary>
-    /// Batches stored at once. Each waits mostly on round trips (broker, database), not on a core, so a few more than
-    /// the machine's two cores keep the pipeline full; the prefetch lets every one of them be full.
-    /// </summary>
-    public const int ConcurrentBatches = 4;
-
     public Task Consume(ConsumeContext<Batch<ProgressReported>> context) =>
         log.AppendProgressAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
 }
@@ -26,7 +20,7 @@ public sealed class ProgressReportedConsumerDefinition : ConsumerDefinition<Prog
     public ProgressReportedConsumerDefinition()
     {
         EndpointName = GatewayEndpoint.Name;
-        Endpoint(e => e.PrefetchCount = ProgressReportedConsumer.BatchSize * ProgressReportedConsumer.ConcurrentBatches);
+        Endpoint(e => e.PrefetchCount = ProgressReportedConsumer.BatchSize * 2);
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
@@ -36,6 +30,6 @@ public sealed class ProgressReportedConsumerDefinition : ConsumerDefinition<Prog
             .SetMessageLimit(ProgressReportedConsumer.BatchSize)
             // Short: under light load a batch never fills, and this wait is the floor of every event's latency.
             .SetTimeLimit(TimeSpan.FromMilliseconds(10))
-            .SetConcurrencyLimit(ProgressReportedConsumer.ConcurrentBatches));
+            .SetConcurrencyLimit(2));
     }
 }
