@@ -23,33 +23,13 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats, Co
     /// <summary>An event of run <c>r</c> is news while no newer run has begun and run <c>r</c> has not finished.</summary>
     private const string IsNews = "{0}.run >= j.run AND {0}.run > j.finished_run";
 
-    /// <summary>
-    /// How many transactions one batch of progress is split into, side by side. A job always falls in the same lane
-    /// (by its lock key), so a batch over many jobs does not make the next batch wait for all of it: two batches
-    /// take turns only lane by lane, and only where they share a job. A job's events stay in one transaction, in order.
-    /// </summary>
-    public const int Lanes = 4;
-
-    /// <summary>
-    /// Stores a batch of progress as up to <see cref="Lanes"/> transactions. It returns once every one has ended, and
-    /// throws if any failed (so the batch is not acknowledged and comes again; what did commit is then dropped by its
-    /// message id): a report is never acknowledged unless it is stored.
-    /// </summary>
     public async Task<int> AppendProgressAsync(IReadOnlyList<ProgressReported> events, CancellationToken ct)
     {
-        var stored = await Task.WhenAll(events.GroupBy(e => Lane(e.JobId)).Select(lane => AppendLaneAsync(lane.ToList())));
-        return stored.Sum();
-
-        async Task<int> AppendLaneAsync(IReadOnlyList<ProgressReported> lane)
-        {
-            var inLane = 0;
-            foreach (var chunk in lane.Chunk(EventOrder.PerTransaction))
-                inLane += await AppendProgressChunkAsync(chunk, ct);
-            return inLane;
-        }
+        var stored = 0;
+        foreach (var chunk in events.Chunk(EventOrder.PerTransaction))
+            stored += await AppendProgressChunkAsync(chunk, ct);
+        return stored;
     }
-
-    public static int Lane(Guid job) => (int)((ulong)EventOrder.JobLock(job) % Lanes);
 
     private async Task<int> AppendProgressChunkAsync(IReadOnlyList<ProgressReported> events, CancellationToken ct)
     {
