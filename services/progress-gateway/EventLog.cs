@@ -14,9 +14,9 @@ namespace Vidline.ProgressGateway;
 /// Every write to a job's rows holds that job's lock for its whole transaction, and takes it before writing
 /// anything: a write waits only for writes that share one of its jobs (no lock is shared by all), and one job's
 /// events are numbered in the order they commit (<see cref="EventOrder"/>), whichever instance or source they came from.
-/// NOTIFY inside the transaction is delivered at commit, which is exactly when the rows become readable.
+/// Readers are woken after the commit (<see cref="CommitSignal"/>), when the rows are readable.
 /// </summary>
-public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
+public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats, CommitSignal signal)
 {
     public const string Channel = "vidline_events";
 
@@ -219,12 +219,8 @@ public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats)
         }
 
         var stored = await work(connection, transaction);
-        if (stored > 0)
-        {
-            await using var notify = new NpgsqlCommand($"NOTIFY {Channel}", connection, transaction);
-            await notify.ExecuteNonQueryAsync(ct);
-        }
         await transaction.CommitAsync(ct);
+        if (stored > 0) signal.Raise();
         stats.RecordStored(stored);
         return stored;
     }

@@ -14,6 +14,7 @@ public static class GatewayServices
         services.AddOutageAnswers(GatewayOutages.ReasonFor);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayStats>();
+        services.AddSingleton<CommitSignal>();
         services.AddSingleton<EventLog>();
         services.AddSingleton<EventHistory>();
         services.AddSingleton<JobQueries>();

@@ -51,7 +51,7 @@ public class EventIdUpgradeTests : IAsyncLifetime
         }
 
         await Database.MigrateAsync(_services, "progress-gateway", GatewayMigrations.All);
-        var log = new EventLog(db, new GatewayStats(TimeProvider.System));
+        var log = new EventLog(db, new GatewayStats(TimeProvider.System), new CommitSignal(db));
         var history = new EventHistory(db);
         Assert.Equal((1L, 3L, 0L), await history.RetainedAsync(default));
 

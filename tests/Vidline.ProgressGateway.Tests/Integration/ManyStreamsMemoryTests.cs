@@ -64,7 +64,7 @@ public sealed class ManyStreamsMemoryTests(ITestOutputHelper output) : IAsyncLif
     public async Task A_thousand_streams_on_the_largest_jobs_keep_the_gateway_under_its_memory_limit()
     {
         await using var db = NpgsqlDataSource.Create(ConnectionString);
-        var log = new EventLog(db, new GatewayStats(TimeProvider.System));
+        var log = new EventLog(db, new GatewayStats(TimeProvider.System), new CommitSignal(db));
         var running = Enumerable.Range(0, RunningJobs).Select(_ => Guid.NewGuid()).ToList();
         foreach (var job in Enumerable.Range(0, FinishedJobs).Select(_ => Guid.NewGuid()))
             await StoreLargestJob(log, job, finished: true);
