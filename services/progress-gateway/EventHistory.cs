@@ -6,28 +6,49 @@ namespace Vidline.ProgressGateway;
 /// <summary>
 /// Reads stored events in id order: for the tailer (everything) and for replay (one client's filter). A read of one
 /// job goes up to its newest event; any wider read stops at the <see cref="EventOrder.Horizon"/>, below which no id
-/// can appear any more.
+/// can appear any more. The tailer also reads past the horizon, for streams of one job (<see cref="ReadPastHorizonAsync"/>).
 /// </summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {
     /// <summary>
-    /// Events after <c>@after</c> that a filter (<c>@jobs</c>, <c>@status</c>, <c>@owner</c>; null means any) lets
-    /// through, below the horizon unless <c>@one_job</c>.
+    /// Events after <c>@after</c> that a filter (<see cref="EventFilter.Sql"/>) lets through, below the horizon unless
+    /// <c>@one_job</c>.
     /// </summary>
     private const string After = $"""
         FROM progress_events e JOIN jobs j ON j.id = e.job_id
         WHERE e.id > @after
           AND (@one_job OR e.id < {EventOrder.Horizon})
-          AND (@jobs::uuid[] IS NULL OR e.job_id = ANY (@jobs))
-          AND (@status::text IS NULL OR j.status = @status)
-          AND (@owner::text IS NULL OR j.owner = @owner)
+          AND {EventFilter.Sql}
         """;
+
+    private const string Columns = "e.id, e.job_id, e.run, e.type, e.data::text, j.status, j.owner";
 
     /// <summary>The newest id below the horizon (0 when there is none): where a reader of every job may start.</summary>
     public async Task<long> LatestIdAsync(CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"SELECT COALESCE(max(id), 0) FROM progress_events WHERE id < {EventOrder.Horizon}");
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+    }
+
+    /// <summary>
+    /// Why new events would not sort after the stored ones, or null when they will. Ids come from transaction ids
+    /// (<see cref="EventOrder"/>), which only grow within one PostgreSQL cluster: a database copied into another cluster
+    /// by pg_dump and pg_restore keeps ids that the new cluster's transactions have not reached, so new events would sort
+    /// before them, resuming clients would skip them and the tailer's cursor would never reach them.
+    /// </summary>
+    public async Task<string?> IdsAheadOfClusterAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT COALESCE(max(id), 0), pg_snapshot_xmax(pg_current_snapshot())::text::bigint << 16 FROM progress_events");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var (stored, next) = (reader.GetInt64(0), reader.GetInt64(1));
+        return stored < next ? null
+            : $"progress_events holds event ids up to {stored}, but this PostgreSQL cluster's transactions only reach {next}: "
+              + "the database was copied from another cluster (pg_dump/pg_restore), and new events would sort before the stored "
+              + "ones. Copy it with its transaction ids instead (pg_basebackup, or the data directory), or delete the stored "
+              + "events (DELETE FROM progress_events; jobs are kept, clients start afresh from status snapshots) and start the "
+              + "gateway again. See docs/operations.md, \"Restoring the gateway's database\".";
     }
 
     /// <summary>
@@ -57,7 +78,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long afterId, EventFilter? filter, int limit, CancellationToken ct)
     {
         await using var command = Command($"""
-            SELECT e.id, e.job_id, e.run, e.type, e.data::text, j.status, j.owner
+            SELECT {Columns}
             {After}
             ORDER BY e.id
             LIMIT @limit
@@ -66,9 +87,48 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
 
         var events = new List<StoredEvent>();
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            events.Add(new StoredEvent(reader.GetInt64(0), reader.GetGuid(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6)));
+        while (await reader.ReadAsync(ct)) events.Add(Read(reader));
         return events;
+    }
+
+    /// <summary>
+    /// Committed events of every job after <paramref name="afterId"/>, whatever the horizon, that a reader which has
+    /// read up to <paramref name="ahead"/> has not read yet: those after it, and those in <paramref name="pending"/> (id
+    /// ranges, from exclusive, to inclusive, of transactions that were still running when it last read). Also the
+    /// transactions running at this read's snapshot: their events, when they commit, may fall below the newest id read.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredEvent> Events, long[] Running)> ReadPastHorizonAsync(long afterId, long ahead,
+        IReadOnlyList<(long From, long To)> pending, int limit, CancellationToken ct)
+    {
+        // One statement, so the running transactions and the rows read come from one snapshot.
+        await using var command = dataSource.CreateCommand($"""
+            WITH snapshot AS MATERIALIZED (SELECT pg_current_snapshot() AS s)
+            SELECT (SELECT array(SELECT x::text::bigint FROM snapshot, pg_snapshot_xip(snapshot.s) x)), page.*
+            FROM snapshot LEFT JOIN LATERAL (
+                SELECT * FROM (
+                    SELECT {Columns} FROM progress_events e JOIN jobs j ON j.id = e.job_id
+                    WHERE e.id > GREATEST(@after, @ahead)
+                    UNION ALL
+                    SELECT {Columns} FROM unnest(@pending_from, @pending_to) p(from_id, to_id)
+                    JOIN progress_events e ON e.id > GREATEST(p.from_id, @after) AND e.id <= LEAST(p.to_id, @ahead)
+                    JOIN jobs j ON j.id = e.job_id) x
+                ORDER BY id LIMIT @limit) page ON true
+            """);
+        command.Parameters.AddWithValue("after", afterId);
+        command.Parameters.AddWithValue("ahead", ahead);
+        command.Parameters.Add(new NpgsqlParameter("pending_from", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = pending.Select(p => p.From).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("pending_to", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = pending.Select(p => p.To).ToArray() });
+        command.Parameters.AddWithValue("limit", limit);
+
+        var events = new List<StoredEvent>();
+        long[] running = [];
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            running = reader.GetFieldValue<long[]>(0);
+            if (!reader.IsDBNull(1)) events.Add(Read(reader, offset: 1) with { PastHorizon = true });
+        }
+        return (events, running);
     }
 
     /// <summary>
@@ -91,10 +151,11 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     {
         var command = dataSource.CreateCommand(sql);
         command.Parameters.AddWithValue("after", afterId);
-        command.Parameters.AddWithValue("one_job", filter?.Jobs is { Count: 1 });
-        command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter?.Jobs?.ToArray() ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter?.Status ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)filter?.Owner ?? DBNull.Value });
+        command.Parameters.AddWithValue("one_job", filter?.IsOneJob == true);
+        EventFilter.AddTo(command, filter);
         return command;
     }
+
+    private static StoredEvent Read(NpgsqlDataReader r, int offset = 0) => new(r.GetInt64(offset), r.GetGuid(offset + 1),
+        r.GetInt32(offset + 2), r.GetString(offset + 3), r.GetString(offset + 4), r.GetString(offset + 5), r.GetString(offset + 6));
 }

@@ -15,12 +15,6 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
         j.created_at, j.updated_at, j.completed_at, j.error_message, j.result::text
         """;
 
-    /// <summary>The jobs a stream's filter (<c>@jobs</c>, <c>@status</c>, <c>@owner</c>; null means any) lets through.</summary>
-    private const string MatchesFilter = """
-        (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
-          AND (@owner::text IS NULL OR j.owner = @owner)
-        """;
-
     /// <summary>
     /// Events a fresh stream's snapshots reflect beyond its starting id are not sent again, up to this many (more only
     /// while a long transaction holds the horizon back; beyond it the client gets the rest again, which a snapshot absorbs).
@@ -58,9 +52,9 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
     /// declines one (its budget is spent). A fresh all-jobs stream sends them as snapshots and continues from
     /// <c>Latest</c>, the newest event id below the horizon at that same instant: every event up to it is reflected
     /// in the rows read. So are the filter's events above it that were already visible (<c>Reflected</c>, up to
-    /// <see cref="ReflectedLimit"/>): the stream does not send those again.
+    /// <see cref="ReflectedLimit"/>, in ascending order): the stream does not send those again.
     /// </summary>
-    public async Task<(long Latest, IReadOnlySet<long> Reflected)> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take,
+    public async Task<(long Latest, long[] Reflected)> SnapshotsAsync(EventFilter filter, int limit, Func<JobView, bool> take,
         CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
@@ -68,23 +62,21 @@ public sealed class JobQueries(NpgsqlDataSource dataSource, OutputLinks links)
             latest AS (SELECT COALESCE(max(e.id), 0) AS id FROM progress_events e WHERE e.id < (SELECT id FROM horizon)),
             reflected AS (SELECT array(
                 SELECT e.id FROM progress_events e JOIN jobs j ON j.id = e.job_id
-                WHERE e.id >= (SELECT id FROM horizon) AND {MatchesFilter} ORDER BY e.id LIMIT {ReflectedLimit}) AS ids)
+                WHERE e.id >= (SELECT id FROM horizon) AND {EventFilter.Sql} ORDER BY e.id LIMIT {ReflectedLimit}) AS ids)
             SELECT latest.id, reflected.ids, picked.* FROM latest CROSS JOIN reflected LEFT JOIN LATERAL (
                 SELECT {JobColumns}, {LatestEvents} FROM jobs j
-                WHERE {MatchesFilter}
+                WHERE {EventFilter.Sql}
                 ORDER BY j.created_at DESC, j.id DESC LIMIT @limit) picked ON true
             """);
-        command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter.Jobs?.ToArray() ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter.Status ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)filter.Owner ?? DBNull.Value });
+        EventFilter.AddTo(command, filter);
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
         long latest = 0;
-        IReadOnlySet<long> reflected = new HashSet<long>();
+        long[] reflected = [];
         while (await reader.ReadAsync(ct))
         {
             latest = reader.GetInt64(0);
-            reflected = reader.GetFieldValue<long[]>(1).ToHashSet();
+            reflected = reader.GetFieldValue<long[]>(1);
             if (reader.IsDBNull(2)) continue;
             if (!take(ReadJob(reader, offset: 2) with { LatestEvents = ReadEvents(reader.GetString(16)) })) break;
         }

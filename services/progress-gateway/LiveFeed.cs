@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Vidline.ProgressGateway;
 
@@ -9,10 +11,33 @@ namespace Vidline.ProgressGateway;
 /// </summary>
 public sealed record EventFilter(IReadOnlySet<Guid>? Jobs = null, string? Status = null, string? Owner = null)
 {
+    /// <summary>
+    /// SQL: the jobs <c>j</c> a filter lets through, its parts given by <see cref="AddTo"/> (<c>@jobs</c>, <c>@status</c>,
+    /// <c>@owner</c>; null means any). The one place the database applies a stream's filter.
+    /// </summary>
+    public const string Sql = """
+        (@jobs::uuid[] IS NULL OR j.id = ANY (@jobs)) AND (@status::text IS NULL OR j.status = @status)
+          AND (@owner::text IS NULL OR j.owner = @owner)
+        """;
+
     public static EventFilter ForJob(Guid jobId, string? owner = null) => new(new HashSet<Guid> { jobId }, Owner: owner);
+
+    /// <summary>
+    /// A stream of exactly one job: its ids commit in order, so it may be read past the horizon
+    /// (<see cref="EventOrder"/>).
+    /// </summary>
+    public bool IsOneJob => Jobs is { Count: 1 };
 
     public bool Matches(StoredEvent e) =>
         (Jobs is null || Jobs.Contains(e.JobId)) && (Status is null || e.JobStatus == Status) && (Owner is null || e.JobOwner == Owner);
+
+    /// <summary>The parameters of <see cref="Sql"/> for <paramref name="filter"/> (null: everything).</summary>
+    public static void AddTo(NpgsqlCommand command, EventFilter? filter)
+    {
+        command.Parameters.Add(new NpgsqlParameter("jobs", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)filter?.Jobs?.ToArray() ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)filter?.Status ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("owner", NpgsqlDbType.Text) { Value = (object?)filter?.Owner ?? DBNull.Value });
+    }
 }
 
 /// <summary>
@@ -28,8 +53,12 @@ public sealed class LiveFeed
     private ImmutableDictionary<Guid, ImmutableList<Subscription>> _byJob = ImmutableDictionary<Guid, ImmutableList<Subscription>>.Empty;
     private ImmutableList<Subscription> _everyJob = [];
     private int _count;
+    private int _oneJob;
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Whether any subscriber follows exactly one job: only those take events from past the horizon.</summary>
+    public bool HasOneJobSubscribers => Volatile.Read(ref _oneJob) > 0;
     public int CountScope(string scope) =>
         _everyJob.Count(s => s.Scope == scope) + _byJob.Values.SelectMany(list => list).Distinct().Count(s => s.Scope == scope);
 
@@ -43,20 +72,27 @@ public sealed class LiveFeed
             foreach (var job in filter.Jobs)
                 ImmutableInterlocked.AddOrUpdate(ref _byJob, job, _ => [subscription], (_, list) => list.Add(subscription));
         Interlocked.Increment(ref _count);
+        if (filter.IsOneJob) Interlocked.Increment(ref _oneJob);
         GatewayMetrics.SseClients.Add(1, GatewayMetrics.StreamTag(scope));
         return subscription;
     }
 
+    /// <summary>
+    /// Events in id order. Those read past the horizon (<see cref="StoredEvent.PastHorizon"/>) go only to subscribers
+    /// of exactly one job: an id of another job may still commit below them. Every other subscriber gets them once
+    /// the horizon has passed them, when they are published again (a one-job stream skips that copy by its id).
+    /// </summary>
     public void Publish(IReadOnlyList<StoredEvent> events)
     {
-        // Events go out in id order to each subscriber; a subscriber cut off as too slow gets no more.
+        // A subscriber cut off as too slow gets no more.
         var byJob = _byJob;
         var everyJob = _everyJob;
         foreach (var e in events)
         {
             if (byJob.TryGetValue(e.JobId, out var watchers))
                 foreach (var subscriber in watchers)
-                    if (subscriber.Filter.Matches(e)) subscriber.TryDeliver(e);
+                    if ((!e.PastHorizon || subscriber.Filter.IsOneJob) && subscriber.Filter.Matches(e)) subscriber.TryDeliver(e);
+            if (e.PastHorizon) continue;
             foreach (var subscriber in everyJob)
                 if (subscriber.Filter.Matches(e)) subscriber.TryDeliver(e);
         }
@@ -74,6 +110,7 @@ public sealed class LiveFeed
                         ? rest.IsEmpty ? map.Remove(job) : map.SetItem(job, rest)
                         : map);
         Interlocked.Decrement(ref _count);
+        if (subscription.Filter.IsOneJob) Interlocked.Decrement(ref _oneJob);
     }
 
     public sealed class Subscription : IDisposable

@@ -47,6 +47,13 @@ app.MapGatewayOperations();
 
 await Database.MigrateAsync(app.Services, "progress-gateway", GatewayMigrations.All);
 await ApiKeys.MigrateAsync(app.Services);
+if (await app.Services.GetRequiredService<EventHistory>().IdsAheadOfClusterAsync(default) is { } restoredElsewhere)
+{
+    // Refuse to start rather than store events that clients would never see.
+    app.Logger.LogCritical("Not starting: {Reason}", restoredElsewhere);
+    Environment.ExitCode = 1;
+    return;
+}
 app.Run();
 
 public partial class Program;

@@ -7,6 +7,12 @@ namespace Vidline.ProgressGateway;
 /// </summary>
 public sealed record StoredEvent(long Id, Guid JobId, int Run, string Type, string Data, string JobStatus, string JobOwner = "")
 {
+    /// <summary>
+    /// Read at or above the horizon: in order among its own job's events, but an id of another job may still commit
+    /// below it, so only a stream of exactly one job may take it (<see cref="LiveFeed.Publish"/>).
+    /// </summary>
+    public bool PastHorizon { get; init; }
+
     private string? _wire;
 
     /// <summary>The event as every client is sent it: formatted once, not once per client.</summary>

@@ -20,7 +20,7 @@ public sealed class EventStreamResult(
     EventHistory history,
     SseOptions options,
     int? endsRun,
-    IReadOnlySet<long>? alreadySent = null) : IResult
+    ReflectedEvents? alreadySent = null) : IResult
 {
     // Small pages: a replay's memory is one page per stream, however far behind the client is.
     private const int ReplayPage = 200;
@@ -64,7 +64,7 @@ public sealed class EventStreamResult(
                     foreach (var e in page)
                     {
                         last = e.Id;
-                        if (alreadySent?.Contains(e.Id) == true) continue;
+                        if (alreadySent?.Covers(e.Id) == true) continue;
                         await response.WriteAsync(WireOf(e, links), ct);
                         if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                     }
@@ -99,7 +99,7 @@ public sealed class EventStreamResult(
                 {
                     if (e.Id <= last) continue;
                     last = e.Id;
-                    if (alreadySent?.Contains(e.Id) == true) continue;
+                    if (alreadySent?.Covers(e.Id) == true) continue;
                     await response.WriteAsync(WireOf(e, links), ct);
                     if (endsRun is { } run && e.EndsRun(run)) { await response.Body.FlushAsync(ct); return; }
                 }

@@ -71,7 +71,7 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
             // Oldest first, so a client that appends rows as they come shows the newest at the end it expects.
             snapshots.Reverse();
             prelude.AddRange(snapshots.Select(json => new SseFrame(EventTypes.Status, json, latestId)));
-            return opening.Stream(prelude, latestId, endsRun: null, alreadySent: reflected);
+            return opening.Stream(prelude, latestId, endsRun: null, alreadySent: new ReflectedEvents(reflected));
         }, ct);
 
     /// <summary>
@@ -124,7 +124,7 @@ public sealed class EventStreams(LiveFeed feed, EventTailer tailer, EventHistory
     {
         public EventFilter Filter => Subscription.Filter;
 
-        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun, IReadOnlySet<long>? alreadySent = null) =>
+        public EventStreamResult Stream(List<SseFrame> prelude, long cursor, int? endsRun, ReflectedEvents? alreadySent = null) =>
             new(prelude, cursor, Subscription, Turn, History, Options, endsRun, alreadySent);
     }
 
