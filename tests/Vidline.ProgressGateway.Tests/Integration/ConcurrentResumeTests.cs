@@ -106,6 +106,49 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         Assert.Equal([slowId, quickId], (await history.ReadAfterAsync(start, filter, 100, default)).Select(e => e.Id));
     }
 
+    [Fact]
+    public async Task A_stream_of_one_job_gets_its_events_live_while_a_transaction_in_another_database_holds_the_horizon()
+    {
+        var (job, other) = (Guid.NewGuid(), Guid.NewGuid());
+        await _logs[0].ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default);
+        await _logs[1].ApplyStatusAsync(Messages.Status(other, JobStatuses.Processing, Stages.Transcoding), default);
+        await using var perJob = await SseClient.OpenAsync(_clients[0], $"/jobs/{job}/stream");
+        await using var oneOfMany = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={job}");
+        await using var many = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={job},{other}");
+        await perJob.ExpectAsync(EventTypes.Status);
+        await oneOfMany.ExpectAsync(EventTypes.Status);
+        await many.ExpectAsync(EventTypes.Status);
+        await many.ExpectAsync(EventTypes.Status);
+
+        // A session of another database in the same cluster (psql, pg_dump, another application) with a transaction
+        // id, left open: it holds the horizon back for every database of the cluster.
+        await using var elsewhere = new NpgsqlConnection($"{LocalServers.Postgres};Database=postgres;Pooling=false");
+        await elsewhere.OpenAsync();
+        await using var open = await elsewhere.BeginTransactionAsync();
+        await using (var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", elsewhere, open)) await xid.ExecuteScalarAsync();
+
+        var manyNext = many.NextAsync(TimeSpan.FromSeconds(60));
+        await _logs[1].AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 30)], default);
+        var stored = (await fixture.StoredIds(job))[^1];
+        Assert.True(await fixture.A.Services.GetRequiredService<EventHistory>().HeldBackAsync(default));
+
+        // The job's own streams get it while the transaction is still open...
+        Assert.Equal(stored, (await perJob.ExpectAsync(EventTypes.Progress, TimeSpan.FromSeconds(10))).Id);
+        Assert.Equal(stored, (await oneOfMany.ExpectAsync(EventTypes.Progress, TimeSpan.FromSeconds(10))).Id);
+        // ...a stream of many jobs does not (another job's id may still commit below it); give a wrong delivery a moment.
+        await Task.Delay(500);
+        Assert.False(manyNext.IsCompleted, "a stream of many jobs got an event from past the horizon");
+
+        await open.CommitAsync();
+        Assert.Equal(stored, (await manyNext)?.Id);
+        // Each stream gets the event once: the next one each sees is the job's next event.
+        await _logs[0].AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 40)], default);
+        var next = (await fixture.StoredIds(job))[^1];
+        Assert.Equal(next, (await perJob.ExpectAsync(EventTypes.Progress)).Id);
+        Assert.Equal(next, (await oneOfMany.ExpectAsync(EventTypes.Progress)).Id);
+        Assert.Equal(next, (await many.ExpectAsync(EventTypes.Progress)).Id);
+    }
+
     /// <summary>A transaction that has stored an event of <paramref name="job"/> the way EventLog does, left open.</summary>
     private async Task<HeldTransaction> HoldOpenAsync(Guid job)
     {

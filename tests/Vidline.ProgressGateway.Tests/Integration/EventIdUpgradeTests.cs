@@ -65,4 +65,35 @@ public class EventIdUpgradeTests : IAsyncLifetime
         await log.ForgetJobAsync(job, default);
         Assert.Equal((0L, 0L, ids[2]), await history.RetainedAsync(default));
     }
+
+    [Fact]
+    public async Task A_database_whose_ids_are_ahead_of_the_cluster_is_refused_until_its_events_are_deleted()
+    {
+        await Database.MigrateAsync(_services, "progress-gateway", GatewayMigrations.All);
+        var db = _services.GetRequiredService<NpgsqlDataSource>();
+        var history = new EventHistory(db);
+        var job = Guid.NewGuid();
+        await new EventLog(db, new GatewayStats(TimeProvider.System), new CommitSignal(db))
+            .ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default);
+        Assert.Null(await history.IdsAheadOfClusterAsync(default));
+
+        // What pg_dump/pg_restore from an older, busier cluster leaves: ids beyond every transaction id here.
+        await using (var restored = db.CreateCommand("""
+            INSERT INTO progress_events (id, job_id, message_id, type, data, created_at)
+            VALUES ((pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000) << 16, @job, gen_random_uuid(),
+                    'progress', jsonb_build_object('job_id', @job), now())
+            """))
+        {
+            restored.Parameters.AddWithValue("job", job);
+            await restored.ExecuteNonQueryAsync();
+        }
+        var reason = await history.IdsAheadOfClusterAsync(default);
+        Assert.NotNull(reason);
+        Assert.Contains("pg_restore", reason);
+        Assert.Contains("DELETE FROM progress_events", reason);
+
+        // The way out the message names.
+        await using (var delete = db.CreateCommand("DELETE FROM progress_events")) await delete.ExecuteNonQueryAsync();
+        Assert.Null(await history.IdsAheadOfClusterAsync(default));
+    }
 }
