@@ -62,10 +62,12 @@ public sealed class EventTailer(NpgsqlDataSource dataSource, EventHistory histor
                     // Cleared before reading: a notification that lands during the read triggers another one.
                     _notified = false;
                     await DrainAsync(stoppingToken);
-                    await ReadPastHorizonAsync(stoppingToken);
                     // Events committed above the horizon wait for an older transaction, which may store nothing (and
-                    // so never notify): look again soon, backing off while it stays open.
-                    heldBack = await history.HeldBackAsync(stoppingToken) ? heldBack + 1 : 0;
+                    // so never notify): streams of one job get them now, the others once it ends; look again soon,
+                    // backing off while it stays open.
+                    var held = await history.HeldBackAsync(stoppingToken);
+                    if (held) await ReadPastHorizonAsync(stoppingToken);
+                    heldBack = held ? heldBack + 1 : 0;
                     var wait = heldBack == 0 ? Poll : TimeSpan.FromMilliseconds(Math.Min(Poll.TotalMilliseconds, 2 << Math.Min(heldBack, 10)));
                     if (!_notified) await connection.WaitAsync(wait, stoppingToken);
                 }

@@ -120,12 +120,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         await many.ExpectAsync(EventTypes.Status);
         await many.ExpectAsync(EventTypes.Status);
 
-        // A session of another database in the same cluster (psql, pg_dump, another application) with a transaction
-        // id, left open: it holds the horizon back for every database of the cluster.
-        await using var elsewhere = new NpgsqlConnection($"{LocalServers.Postgres};Database=postgres;Pooling=false");
-        await elsewhere.OpenAsync();
-        await using var open = await elsewhere.BeginTransactionAsync();
-        await using (var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", elsewhere, open)) await xid.ExecuteScalarAsync();
+        await using var open = await HoldHorizonElsewhereAsync();
 
         var manyNext = many.NextAsync(TimeSpan.FromSeconds(60));
         await _logs[1].AppendProgressAsync([Messages.Progress(job, Stages.Transcoding, 30)], default);
@@ -149,6 +144,35 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         Assert.Equal(next, (await many.ExpectAsync(EventTypes.Progress)).Id);
     }
 
+    [Fact]
+    public async Task A_job_stream_gets_an_event_that_commits_late_below_ids_already_read_past_the_horizon()
+    {
+        var (slow, quick) = (Guid.NewGuid(), Guid.NewGuid());
+        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
+        await _logs[1].ApplyStatusAsync(Messages.Status(quick, JobStatuses.Processing, Stages.Transcoding), default);
+        await using var slowStream = await SseClient.OpenAsync(_clients[0], $"/jobs/{slow}/stream");
+        await using var quickStream = await SseClient.OpenAsync(_clients[0], $"/jobs/{quick}/stream");
+        await slowStream.ExpectAsync(EventTypes.Status);
+        await quickStream.ExpectAsync(EventTypes.Status);
+
+        // The horizon stays below everything here, so these events reach the streams only from past it. `slow` stores
+        // an event and stays open; `quick` commits a larger id, which instance A reads past the horizon.
+        await using var horizon = await HoldHorizonElsewhereAsync();
+        long lateId;
+        await using (var transaction = await HoldOpenAsync(slow))
+        {
+            await _logs[1].AppendProgressAsync([Messages.Progress(quick, Stages.Transcoding, 10)], default);
+            Assert.Equal((await fixture.StoredIds(quick))[^1], (await quickStream.ExpectAsync(EventTypes.Progress)).Id);
+            await transaction.CommitAsync();
+            lateId = (await fixture.StoredIds(slow))[^1];
+            Assert.True(lateId < (await fixture.StoredIds(quick))[^1]);
+        }
+        // The late event still reaches its job's stream, before the job's next one.
+        await _logs[0].AppendProgressAsync([Messages.Progress(slow, Stages.Transcoding, 20)], default);
+        Assert.Equal(lateId, (await slowStream.ExpectAsync(EventTypes.Warning)).Id);
+        Assert.Equal((await fixture.StoredIds(slow))[^1], (await slowStream.ExpectAsync(EventTypes.Progress)).Id);
+    }
+
     /// <summary>A transaction that has stored an event of <paramref name="job"/> the way EventLog does, left open.</summary>
     private async Task<HeldTransaction> HoldOpenAsync(Guid job)
     {
@@ -163,6 +187,20 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         hold.Parameters.AddWithValue("lock", EventOrder.JobLock(job));
         hold.Parameters.AddWithValue("job", job);
         await hold.ExecuteNonQueryAsync();
+        return new HeldTransaction(connection, transaction);
+    }
+
+    /// <summary>
+    /// A session of another database in the same cluster (psql, pg_dump, another application) with a transaction id,
+    /// left open: it holds the horizon back for every database of the cluster.
+    /// </summary>
+    private static async Task<HeldTransaction> HoldHorizonElsewhereAsync()
+    {
+        var connection = new NpgsqlConnection($"{LocalServers.Postgres};Database=postgres;Pooling=false");
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var xid = new NpgsqlCommand("SELECT pg_current_xact_id()", connection, transaction);
+        await xid.ExecuteScalarAsync();
         return new HeldTransaction(connection, transaction);
     }
 
