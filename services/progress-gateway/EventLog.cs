@@ -14,7 +14,8 @@ namespace Vidline.ProgressGateway;
 /// Every write to a job's rows holds that job's lock for its whole transaction, and takes it before writing
 /// anything: a write waits only for writes that share one of its jobs (no lock is shared by all), and one job's
 /// events are numbered in the order they commit (<see cref="EventOrder"/>), whichever instance or source they came from.
-/// Readers are woken after the commit (<see cref="CommitSignal"/>), when the rows are readable.
+/// Readers are woken after the commit (<see cref="CommitSignal"/>), when the rows are readable: streams of one job
+/// get them then; streams of many jobs once every older transaction of the cluster has ended (<see cref="EventTailer"/>).
 /// </summary>
 public sealed class EventLog(NpgsqlDataSource dataSource, GatewayStats stats, CommitSignal signal)
 {
