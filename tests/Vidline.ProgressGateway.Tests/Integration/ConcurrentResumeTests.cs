@@ -76,9 +76,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
     [Fact]
     public async Task An_event_committed_late_is_not_overtaken_on_a_stream_of_many_jobs_nor_skipped()
     {
-        var (slow, quick) = (Guid.NewGuid(), Guid.NewGuid());
-        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
-        await _logs[1].ApplyStatusAsync(Messages.Status(quick, JobStatuses.Processing, Stages.Transcoding), default);
+        var (slow, quick) = await TwoJobsTranscodingAsync();
         var filter = new EventFilter(new HashSet<Guid> { slow, quick });
         var history = fixture.A.Services.GetRequiredService<EventHistory>();
 
@@ -109,9 +107,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
     [Fact]
     public async Task A_stream_of_one_job_gets_its_events_live_while_a_transaction_in_another_database_holds_the_horizon()
     {
-        var (job, other) = (Guid.NewGuid(), Guid.NewGuid());
-        await _logs[0].ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default);
-        await _logs[1].ApplyStatusAsync(Messages.Status(other, JobStatuses.Processing, Stages.Transcoding), default);
+        var (job, other) = await TwoJobsTranscodingAsync();
         await using var perJob = await SseClient.OpenAsync(_clients[0], $"/jobs/{job}/stream");
         await using var oneOfMany = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={job}");
         await using var many = await SseClient.OpenAsync(_clients[1], $"/progress/stream?jobs={job},{other}");
@@ -147,9 +143,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
     [Fact]
     public async Task A_job_stream_gets_an_event_that_commits_late_below_ids_already_read_past_the_horizon()
     {
-        var (slow, quick) = (Guid.NewGuid(), Guid.NewGuid());
-        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
-        await _logs[1].ApplyStatusAsync(Messages.Status(quick, JobStatuses.Processing, Stages.Transcoding), default);
+        var (slow, quick) = await TwoJobsTranscodingAsync();
         await using var slowStream = await SseClient.OpenAsync(_clients[0], $"/jobs/{slow}/stream");
         await using var quickStream = await SseClient.OpenAsync(_clients[0], $"/jobs/{quick}/stream");
         await slowStream.ExpectAsync(EventTypes.Status);
@@ -171,6 +165,15 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
         await _logs[0].AppendProgressAsync([Messages.Progress(slow, Stages.Transcoding, 20)], default);
         Assert.Equal(lateId, (await slowStream.ExpectAsync(EventTypes.Warning)).Id);
         Assert.Equal((await fixture.StoredIds(slow))[^1], (await slowStream.ExpectAsync(EventTypes.Progress)).Id);
+    }
+
+    /// <summary>Two new jobs in transcoding, one stored through each instance.</summary>
+    private async Task<(Guid, Guid)> TwoJobsTranscodingAsync()
+    {
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        await _logs[0].ApplyStatusAsync(Messages.Status(first, JobStatuses.Processing, Stages.Transcoding), default);
+        await _logs[1].ApplyStatusAsync(Messages.Status(second, JobStatuses.Processing, Stages.Transcoding), default);
+        return (first, second);
     }
 
     /// <summary>A transaction that has stored an event of <paramref name="job"/> the way EventLog does, left open.</summary>
@@ -218,9 +221,7 @@ public class ConcurrentResumeTests(GatewayFixture fixture)
     [Fact]
     public async Task A_fresh_stream_of_many_jobs_does_not_send_again_what_its_snapshots_reflect()
     {
-        var (slow, watched) = (Guid.NewGuid(), Guid.NewGuid());
-        await _logs[0].ApplyStatusAsync(Messages.Status(slow, JobStatuses.Processing, Stages.Transcoding), default);
-        await _logs[1].ApplyStatusAsync(Messages.Status(watched, JobStatuses.Processing, Stages.Transcoding), default);
+        var (slow, watched) = await TwoJobsTranscodingAsync();
         await using (var transaction = await HoldOpenAsync(slow))
         {
             // Committed, visible, but above the horizon while `slow` stays open: the snapshot shows it at 40%.

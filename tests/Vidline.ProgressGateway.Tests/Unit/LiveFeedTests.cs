@@ -34,6 +34,33 @@ public class LiveFeedTests
     }
 
     [Fact]
+    public void An_event_from_past_the_horizon_reaches_only_streams_of_exactly_one_job()
+    {
+        var feed = new LiveFeed();
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        var one = feed.Subscribe(EventFilter.ForJob(a), capacity: 10);
+        var two = feed.Subscribe(new EventFilter(new HashSet<Guid> { a, b }), capacity: 10);
+        var all = feed.Subscribe(new EventFilter(), capacity: 10);
+        Assert.True(feed.HasOneJobSubscribers);
+
+        feed.Publish([Event(5, a) with { PastHorizon = true }]);
+        feed.Publish([Event(5, a)]);
+
+        Assert.Equal([true, false], Drain(one).Select(e => e.PastHorizon));
+        Assert.Equal([false], Drain(two).Select(e => e.PastHorizon));
+        Assert.Equal([false], Drain(all).Select(e => e.PastHorizon));
+        one.Dispose();
+        Assert.False(feed.HasOneJobSubscribers);
+    }
+
+    private static List<StoredEvent> Drain(LiveFeed.Subscription subscription)
+    {
+        var events = new List<StoredEvent>();
+        while (subscription.Reader.TryRead(out var e)) events.Add(e);
+        return events;
+    }
+
+    [Fact]
     public void Filters_by_job_set_and_status()
     {
         var feed = new LiveFeed();
