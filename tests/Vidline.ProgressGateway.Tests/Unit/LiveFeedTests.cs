@@ -46,18 +46,19 @@ public class LiveFeedTests
         feed.Publish([Event(5, a) with { PastHorizon = true }]);
         feed.Publish([Event(5, a)]);
 
-        Assert.Equal([true, false], Drain(one).Select(e => e.PastHorizon));
-        Assert.Equal([false], Drain(two).Select(e => e.PastHorizon));
-        Assert.Equal([false], Drain(all).Select(e => e.PastHorizon));
+        Assert.Equal([true, false], PastHorizonFlags(one));
+        Assert.Equal([false], PastHorizonFlags(two));
+        Assert.Equal([false], PastHorizonFlags(all));
         one.Dispose();
         Assert.False(feed.HasOneJobSubscribers);
     }
 
-    private static List<StoredEvent> Drain(LiveFeed.Subscription subscription)
+    /// <summary>Whether each event the subscriber has received was read past the horizon.</summary>
+    private static List<bool> PastHorizonFlags(LiveFeed.Subscription subscription)
     {
-        var events = new List<StoredEvent>();
-        while (subscription.Reader.TryRead(out var e)) events.Add(e);
-        return events;
+        var flags = new List<bool>();
+        while (subscription.Reader.TryRead(out var e)) flags.Add(e.PastHorizon);
+        return flags;
     }
 
     [Fact]
