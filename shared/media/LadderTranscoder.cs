@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vidline.Contracts;
+using Vidline.Media.Storage;
 
 namespace Vidline.Media;
 
@@ -70,7 +71,14 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
                 throw;
             }
         }
-        folder.Finish();
+        try
+        {
+            folder.Finish();
+        }
+        catch (InvalidDataException broken) when (StorageFull.Explains(folder.Directory, broken) is { } full)
+        {
+            throw full;
+        }
         var audioPath = source.HasAudio ? folder.MediaPlaylist(LadderFolder.AudioTrack) : null;
         return targets.Select(t => new RenditionFile(folder.MediaPlaylist(t.Name), t, source.HasAudio, audioPath)).ToList();
     }
