@@ -46,8 +46,9 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
 
     /// <summary>
     /// An interrupted attempt leaves its complete segments in its partial folder (a node killed or stopped mid-encode
-    /// removes nothing). This attempt takes the newest such folder of the job as its own, by rename, so a stale node
-    /// still writing there loses it, and the encoder decides what in it can be gone on from. Older ones are removed.
+    /// removes nothing). This attempt carries the newest such folder's complete segments over into a fresh folder of
+    /// its own (hard links, <see cref="LadderFolder.CarryOver"/>), and the encoder decides what in it can be gone on
+    /// from. Every earlier folder is then removed: a stale node still writing there writes only into unlinked files.
     /// </summary>
     private async Task AdoptEarlierSegmentsAsync(TranscodeVideo command, CancellationToken cancellationToken)
     {
@@ -61,8 +62,8 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
         var own = store.PrefixesUnder(parent).Contains(partial);
         foreach (var (prefix, newest) in earlier.Select((p, i) => (p, i == 0)))
         {
-            if (newest && !own) await store.MovePrefixAsync(prefix, partial, cancellationToken);
-            else await store.DeletePrefixAsync(prefix, cancellationToken);
+            if (newest && !own) LadderFolder.CarryOver(store.PathFor(prefix), store.PathFor(partial));
+            await store.DeletePrefixAsync(prefix, cancellationToken);
         }
     }
 

@@ -92,6 +92,32 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
     }
 
     /// <summary>
+    /// Makes a fresh folder at <paramref name="directory"/> hold what an earlier attempt's folder can be gone on from:
+    /// <c>encode.txt</c>, each track's init segment and its complete segments from 1, as hard links (the same bytes),
+    /// never the earlier folder itself. A stale encoder may still be writing there: once the earlier folder is removed,
+    /// its open files are unlinked ones, and nothing it writes (by descriptor or by path) lands in the new folder.
+    /// </summary>
+    public static void CarryOver(string earlierDirectory, string directory)
+    {
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+        System.IO.Directory.CreateDirectory(directory);
+        if (!System.IO.Directory.Exists(earlierDirectory)) return;
+        var record = Path.Combine(earlierDirectory, EncodeRecordName);
+        if (File.Exists(record)) SameBytes.Link(record, Path.Combine(directory, EncodeRecordName));
+        foreach (var earlier in System.IO.Directory.EnumerateDirectories(earlierDirectory))
+        {
+            var folder = System.IO.Directory.CreateDirectory(Path.Combine(directory, Path.GetFileName(earlier))).FullName;
+            // A killed attempt never adopted its encoder's init segment: it is carried over if it is whole.
+            var init = Path.Combine(earlier, SegmentedTrack.InitName);
+            if (!File.Exists(init) && EncoderInit(earlier) is { } written && IsWholeInit(written)) init = written;
+            if (!File.Exists(init)) continue;
+            SameBytes.Link(init, Path.Combine(folder, SegmentedTrack.InitName));
+            for (var n = 1; n <= SegmentedTrack.CompleteSegments(earlier); n++)
+                SameBytes.Link(Path.Combine(earlier, SegmentedTrack.SegmentName(n)), Path.Combine(folder, SegmentedTrack.SegmentName(n)));
+        }
+    }
+
+    /// <summary>
     /// Half-written segments and playlists (ffmpeg writes them under a temporary name) and the encoder's own playlists go;
     /// its init segment becomes the track's if the track has none yet.
     /// </summary>
@@ -137,10 +163,15 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
     private static void AdoptEncoderInit(string folder)
     {
         var init = Path.Combine(folder, SegmentedTrack.InitName);
-        if (File.Exists(init) || EncoderInit(folder) is not { } written) return;
-        try { Fmp4Boxes.ReadInit(written); }
-        catch (InvalidDataException) { return; } // cut short by a kill: the next encode writes it again
+        if (File.Exists(init) || EncoderInit(folder) is not { } written || !IsWholeInit(written)) return;
         File.Move(written, init);
+    }
+
+    /// <summary>An init segment cut short by a kill does not read; the next encode writes it again.</summary>
+    private static bool IsWholeInit(string path)
+    {
+        try { Fmp4Boxes.ReadInit(path); return true; }
+        catch (InvalidDataException) { return false; }
     }
 
     /// <summary>The hls muxer appends the stream's index to the init segment's name when there are several streams.</summary>

@@ -83,4 +83,46 @@ public class EncodeResumeTests(TestMedia media)
         Assert.NotEqual(before, File.GetLastWriteTimeUtc(Path.Combine(dir, rungs[0].Name, SegmentedTrack.SegmentName(1))));
         SegmentedTrack.Read(Path.Combine(dir, rungs[0].Name));
     }
+    [Fact]
+    public async Task A_stale_encoder_still_writing_in_the_earlier_folder_cannot_touch_the_new_attempts_segments()
+    {
+        var source = await media.Long480Async();
+        var info = await new MediaProbe(media.Runner).ProbeAsync(source);
+        var options = new LadderOptions();
+        var rungs = new RenditionLadder(options).For(info);
+        var work = media.NewWorkDirectory("stale");
+        var (earlier, fresh) = (Path.Combine(work, "attempt-1.partial"), Path.Combine(work, "attempt-2.partial"));
+        var tracks = rungs.Select(r => r.Name).Append(LadderFolder.AudioTrack).ToList();
+        using (var stop = new CancellationTokenSource())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
+                source, info, rungs, earlier, (_, _) =>
+                {
+                    if (tracks.All(t => SegmentedTrack.CompleteSegments(Path.Combine(earlier, t)) >= 2)) stop.Cancel();
+                }, stop.Token));
+        }
+        var kept = tracks.Min(t => SegmentedTrack.CompleteSegments(Path.Combine(earlier, t)));
+
+        // The stale encoder is half-way through the next segment of a rung, under its temporary name.
+        var inFlight = Path.Combine(earlier, rungs[0].Name, SegmentedTrack.SegmentName(kept + 1) + ".tmp");
+        await using var stale = new FileStream(inFlight, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        LadderFolder.CarryOver(earlier, fresh);
+        Directory.Delete(earlier, recursive: true);
+
+        // Whatever it writes through its open file reaches nothing the new attempt has.
+        var marker = "written by the stale encoder"u8.ToArray();
+        await stale.WriteAsync(marker);
+        await stale.FlushAsync();
+        foreach (var file in Directory.EnumerateFiles(fresh, "*", SearchOption.AllDirectories))
+            Assert.False(Contains(await File.ReadAllBytesAsync(file), marker), $"{file} shares the stale encoder's open file");
+
+        // The new attempt goes on from the carried-over segments.
+        EncodeResume? resumed = null;
+        await new LadderTranscoder(media.Runner, options).TranscodeAsync(source, info, rungs, fresh,
+            onResume: (resume, _) => resumed = resume);
+        Assert.Equal(kept, resumed?.Segments);
+        Assert.All(rungs, r => Assert.Equal(15, SegmentedTrack.Read(Path.Combine(fresh, r.Name)).Segments.Count));
+    }
+
+    private static bool Contains(byte[] bytes, byte[] part) => bytes.AsSpan().IndexOf(part) >= 0;
 }
