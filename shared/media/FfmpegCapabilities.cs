@@ -8,6 +8,30 @@ public sealed class FfmpegCapabilities(FfmpegRunner runner)
 {
     private Task<HashSet<string>>? _filters;
 
+    private Task<string>? _version;
+
+    /// <summary>ffmpeg's version line ("ffmpeg version 5.1.6-0+deb12u1 Copyright …"): which build makes the bytes.</summary>
+    public async Task<string> VersionAsync(CancellationToken cancellationToken = default)
+    {
+        var detection = _version ??= DetectVersionAsync();
+        try
+        {
+            return await detection.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (detection.IsFaulted)
+        {
+            _version = null;
+            throw;
+        }
+    }
+
+    private async Task<string> DetectVersionAsync()
+    {
+        string? first = null;
+        await runner.RunFfmpegAsync(["-version"], line => first ??= line, null, CancellationToken.None).ConfigureAwait(false);
+        return first ?? "";
+    }
+
     public async Task<bool> HasFilterAsync(string name, CancellationToken cancellationToken = default) =>
         (await FiltersAsync(cancellationToken).ConfigureAwait(false)).Contains(name);
 

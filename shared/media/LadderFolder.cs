@@ -14,6 +14,9 @@ public sealed record EncodeResume(int Segments, double VideoSeconds, double Audi
     public bool IsResumed => Segments > 0;
 }
 
+/// <summary>A resumed encode wrote a stream its earlier segments cannot be played with (another sample description).</summary>
+public sealed class ResumeMismatchException(string message) : Exception(message);
+
 /// <summary>
 /// The folder a ladder encode writes: one sub-folder per rung (named after it) and one, <c>audio</c>, for the one sound
 /// track every rung shares, each a <see cref="SegmentedTrack"/>; and <c>encode.txt</c>, the encoder's arguments (without
@@ -149,7 +152,11 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
             var folder = TrackDirectory(track);
             AdoptEncoderInit(folder);
             if (EncoderInit(folder) is { } written && Fmp4Boxes.ReadInit(written) != Fmp4Boxes.ReadInit(Path.Combine(folder, SegmentedTrack.InitName)))
-                throw new InvalidDataException($"track '{track}': the resumed encode's stream does not match the earlier segments'");
+            {
+                // Nothing here can be gone on from: the next encode starts from zero rather than publish these segments.
+                File.Delete(Path.Combine(Directory, EncodeRecordName));
+                throw new ResumeMismatchException($"track '{track}': the resumed encode's stream does not match the earlier segments'");
+            }
             DiscardEncoderLeftovers(folder);
             var read = SegmentedTrack.Read(folder);
             read.WriteMediaPlaylist();

@@ -124,5 +124,47 @@ public class EncodeResumeTests(TestMedia media)
         Assert.All(rungs, r => Assert.Equal(15, SegmentedTrack.Read(Path.Combine(fresh, r.Name)).Segments.Count));
     }
 
+    [Fact]
+    public async Task Segments_whose_init_describes_another_stream_are_encoded_again_not_published()
+    {
+        var source = await media.Long480Async();
+        var info = await new MediaProbe(media.Runner).ProbeAsync(source);
+        var options = new LadderOptions();
+        var rungs = new RenditionLadder(options).For(info);
+        var dir = media.NewWorkDirectory("mismatch");
+        var tracks = rungs.Select(r => r.Name).Append(LadderFolder.AudioTrack).ToList();
+        using (var stop = new CancellationTokenSource())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
+                source, info, rungs, dir, (_, _) =>
+                {
+                    if (tracks.All(t => SegmentedTrack.CompleteSegments(Path.Combine(dir, t)) >= 2)) stop.Cancel();
+                }, stop.Token));
+        }
+        // The earlier init segment says another picture width: same clock, same codec string, another sample description.
+        var init = Path.Combine(dir, rungs[0].Name, SegmentedTrack.InitName);
+        var bytes = await File.ReadAllBytesAsync(init);
+        var entry = bytes.AsSpan().IndexOf("avc1"u8) - 4;
+        var width = entry + 8 + 24;
+        (bytes[width], bytes[width + 1]) = ((byte)((rungs[0].Width + 16) >> 8), (byte)(rungs[0].Width + 16));
+        await File.WriteAllBytesAsync(init, bytes);
+        var earlier = Fmp4Boxes.ReadInit(init);
+        var firstSegment = Path.Combine(dir, rungs[0].Name, SegmentedTrack.SegmentName(1));
+        var firstWritten = File.GetLastWriteTimeUtc(firstSegment);
+
+        EncodeResume? resumed = null;
+        var outputs = await new LadderTranscoder(media.Runner, options).TranscodeAsync(source, info, rungs, dir,
+            onResume: (resume, _) => resumed = resume);
+
+        // It tried to go on, found the streams differ, and encoded everything again.
+        Assert.NotNull(resumed);
+        var now = Fmp4Boxes.ReadInit(init);
+        Assert.Equal((earlier.Timescale, earlier.Codecs), (now.Timescale, now.Codecs));
+        Assert.NotEqual(earlier.SampleDescription, now.SampleDescription);
+        Assert.NotEqual(firstWritten, File.GetLastWriteTimeUtc(firstSegment));
+        var frames = await DecodedFrames.ReadAsync(media.Runner, outputs[0].Path);
+        Assert.Equal(900, frames.Count);
+    }
+
     private static bool Contains(byte[] bytes, byte[] part) => bytes.AsSpan().IndexOf(part) >= 0;
 }
