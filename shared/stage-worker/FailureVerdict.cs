@@ -6,9 +6,17 @@ namespace Vidline.StageWorker;
 /// <summary>A stage gave up on purpose: retrying the same input would fail the same way.</summary>
 public sealed class PermanentStageFailure(string reason) : Exception(reason);
 
-/// <summary>How an attempt's failure is reported to the saga: the reason a person reads, and whether retrying can help.</summary>
+/// <summary>
+/// How an attempt's failure is reported to the saga: the reason a person reads (never with the server's folders in it),
+/// and whether retrying can help.
+/// </summary>
 public sealed record FailureVerdict(string Reason, bool Permanent)
 {
+    public string Reason { get; init; } = ServerPaths.Hidden(Reason);
+
+    /// <summary>A fault nobody foresaw: retried, then reported as transient.</summary>
+    public static FailureVerdict Unexpected(string stage, Exception e) => new($"{stage} failed: {e.Message}", false);
+
     public const string DiskFull = "the disk is full";
     public const string KilledFromOutside = "ffmpeg was killed (out of memory?)";
 

@@ -137,7 +137,7 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} {Stage} attempt {Attempt} failed", jobId, Stage, attempt);
-            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, $"{Stage} failed: {e.Message}", Permanent: false));
+            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, FailureVerdict.Unexpected(Stage.ToString(), e).Reason, Permanent: false));
         }
         catch (Exception) when (context.CancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 using Vidline.Media.Storage;
+using Vidline.StageWorker;
 using Vidline.Validator;
 
 namespace Vidline.Media.Tests;
@@ -155,6 +156,34 @@ public class QualityGateTests(TestMedia media)
         Assert.True(whole.Passed, string.Join("; ", whole.Problems ?? []));
         Assert.Contains(cut.Problems!, p => p.StartsWith("audio ends 1"));
         Assert.Contains(none.Problems!, p => p == "has no audio although the source has");
+    }
+
+    [Fact]
+    public async Task A_rendition_naming_a_missing_segment_fails_the_job_with_an_error_naming_no_server_folder()
+    {
+        var root = media.NewWorkDirectory("gate-store");
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = root }));
+        var jobId = Guid.NewGuid();
+        Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(StorageKeys.Source(jobId)))!);
+        File.Copy(media.Clip360, store.PathFor(StorageKeys.Source(jobId)));
+        var source = await SourceAsync();
+        var prefix = StorageKeys.Renditions(jobId) + "/attempt-1";
+        var files = await new LadderTranscoder(media.Runner, new LadderOptions()).TranscodeAsync(media.Clip360, source,
+            new RenditionLadder(new LadderOptions()).For(source), store.PathFor(prefix));
+        string KeyOf(string path) => prefix + "/" + Path.GetRelativePath(store.PathFor(prefix), path);
+        var renditions = files.Select(f => f.ToRendition(KeyOf(f.Path), f.AudioPath is { } a ? KeyOf(a) : null)).ToList();
+        // The rung's playlist still names its segments, which are gone: the HLS demuxer names them by absolute path.
+        foreach (var segment in Directory.EnumerateFiles(Path.GetDirectoryName(files[0].Path)!, "seg-*.m4s")) File.Delete(segment);
+
+        var scores = await new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store)
+            .InspectAsync(renditions, StorageKeys.Source(jobId), source, _ => { }, CancellationToken.None);
+        var failed = Assert.Single(scores, s => !s.Passed);
+        var verdict = FailureVerdict.Of(new PermanentStageFailure(_gate.Explain(failed)))!;
+
+        Assert.Equal(files[0].Target.Name, failed.Rendition);
+        Assert.DoesNotContain(root, verdict.Reason);
+        Assert.DoesNotMatch(@"(/[^\s'/]+){2,}", verdict.Reason);
+        Assert.Contains(SegmentedTrack.SegmentName(1), string.Join(" ", failed.Problems!));
     }
 
     private Task CopyAsync(string[] options)
