@@ -24,9 +24,7 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
         Action<EncodeResume, double>? onResume = null)
     {
         if (rungs.Count == 0) throw new ArgumentException("No renditions requested.", nameof(rungs));
-        foreach (var rung in rungs)
-            if (rung.Name.IndexOfAny(['/', '\\', '%', ',', ':', ' ']) >= 0 || rung.Name is "" or "." or ".." or LadderFolder.AudioTrack)
-                throw new ArgumentException($"Rendition name '{rung.Name}' is not a plain folder name of its own.", nameof(rungs));
+        if (RenditionTarget.NamesProblem(rungs.Select(r => r.Name)) is { } problem) throw new ArgumentException(problem, nameof(rungs));
 
         // One sound track for every rung, at the best bitrate any rung asked for.
         var audioKbps = rungs.Max(r => r.AudioBitrateKbps);

@@ -22,7 +22,8 @@ public sealed record FailureVerdict(string Reason, bool Permanent)
 
     /// <summary>
     /// Faults of the machine (a full disk, the OOM killer) are transient: another node, or this one later, can do it.
-    /// Faults of the input (unusable media, ffmpeg refusing it, a failed quality gate) are permanent.
+    /// Faults of the input (unusable media, ffmpeg refusing it, segments that do not hold together, a failed quality
+    /// gate) are permanent.
     /// Null for anything else: an unexpected fault, retried and then reported as transient.
     /// </summary>
     public static FailureVerdict? Of(Exception e) => e switch
@@ -33,6 +34,8 @@ public sealed record FailureVerdict(string Reason, bool Permanent)
         PermanentStageFailure failure => new(failure.Message, true),
         UnusableMediaException unusable => new(unusable.Reason, true),
         FfmpegException ffmpeg => new($"ffmpeg could not process the video: {ffmpeg.Summary}", true),
+        // Segments that do not hold together, or a message naming renditions that cannot be folders: the same again.
+        InvalidDataException data => new(data.Message, true),
         _ => null,
     };
 }
