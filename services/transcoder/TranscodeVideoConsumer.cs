@@ -11,7 +11,7 @@ namespace Vidline.Transcoder;
 /// from the complete segments an interrupted earlier attempt of the job left (a killed node, a stopped ffmpeg) instead
 /// of starting again from zero.
 /// </summary>
-public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs running, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
+public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
     : StageConsumer<TranscodeVideo>(runtime)
 {
     protected override async Task<IStageCompleted> WorkAsync(TranscodeVideo command, StageProgress progress, CancellationToken cancellationToken)
@@ -78,14 +78,14 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
     protected override double MediaSeconds(TranscodeVideo command) => command.Source.DurationSeconds;
 
     /// <summary>
-    /// A cancelled job's segments go. An attempt that failed or was stopped keeps its complete segments for the next
-    /// attempt to go on from (the encoder already removed the half-written one); ingest-api removes them with the job's
-    /// work when the job completes, is cancelled or expires.
+    /// The segments of a cancelled job, or of one that failed for good, go: nothing will go on from them. An attempt that
+    /// failed transiently or was stopped keeps its complete segments for the next attempt to go on from (the encoder
+    /// already removed the half-written one); ingest-api removes them with the job's work when the job completes, is
+    /// cancelled or expires.
     /// </summary>
-    protected override async Task RemovePartialOutputAsync(TranscodeVideo command)
+    protected override async Task RemovePartialOutputAsync(TranscodeVideo command, bool final)
     {
-        if (running.WasCancelled(command.JobId))
-            await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
+        if (final) await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
         await store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None);
     }
 }
