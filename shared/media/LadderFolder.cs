@@ -81,11 +81,16 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
         try
         {
             var tracks = trackNames.ToDictionary(t => t, t => SegmentedTrack.Read(TrackDirectory(t)));
-            SegmentedTrack.CheckAligned(tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList());
+            var pictures = tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList();
+            SegmentedTrack.CheckAligned(pictures);
+            // The picture goes on where its n-th segment actually ended (the rungs agree): a keyframe lands on the first
+            // frame at or after n×k, which is later than n×k when frames miss the grid (23.976 fps, variable rates). The
+            // seek point is rounded down to what the argument can say, so that frame is never sought past.
+            var pictureEnd = Math.Floor((pictures[0].EndSeconds - TimelineStartSeconds) * 1e6) / 1e6;
             // The sound goes on exactly where its last segment ended. The AAC encoder starts with one frame of priming,
             // which lands there; the source is sought one frame later, so each sound keeps its place on the timeline.
             var audio = tracks.GetValueOrDefault(AudioTrack);
-            return new EncodeResume(segments, segments * keyframeIntervalSeconds,
+            return new EncodeResume(segments, pictureEnd,
                 audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
         }
         catch (InvalidDataException)

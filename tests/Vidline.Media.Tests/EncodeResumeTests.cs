@@ -166,5 +166,40 @@ public class EncodeResumeTests(TestMedia media)
         Assert.Equal(900, frames.Count);
     }
 
+    [Theory]
+    [InlineData("24000/1001")]
+    public async Task A_source_whose_frames_miss_the_segment_grid_resumes_on_one_timeline(string rate)
+    {
+        // Frames at 23.976 per second: segments end on the first frame after a multiple of the keyframe interval.
+        var source = media.In($"off-grid-{rate.Replace('/', '-')}.mp4");
+        var args = new List<string> { "-f", "lavfi" };
+        HardenedInput.AddTo(args, $"testsrc2=size=640x360:rate={rate}:duration=20");
+        args.AddRange(["-f", "lavfi"]);
+        HardenedInput.AddTo(args, "sine=frequency=440:sample_rate=44100:duration=20");
+        args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", source]);
+        await media.Runner.RunFfmpegAsync(args);
+        var info = await new MediaProbe(media.Runner).ProbeAsync(source);
+        var options = new LadderOptions();
+        var rungs = new RenditionLadder(options).For(info);
+        var dir = media.NewWorkDirectory("off-grid");
+        var tracks = rungs.Select(r => Path.Combine(dir, r.Name)).Append(Path.Combine(dir, LadderFolder.AudioTrack)).ToList();
+        using (var stop = new CancellationTokenSource())
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
+                source, info, rungs, dir, (_, _) =>
+                {
+                    if (tracks.All(t => SegmentedTrack.CompleteSegments(t) >= 3)) stop.Cancel();
+                }, stop.Token));
+        }
+
+        EncodeResume? resumed = null;
+        await new LadderTranscoder(media.Runner, options).TranscodeAsync(source, info, rungs, dir, onResume: (resume, _) => resumed = resume);
+
+        Assert.NotNull(resumed);
+        // Read checks every segment starts where the one before ended; the rungs still line up.
+        SegmentedTrack.CheckAligned(tracks.Take(rungs.Count).Select(SegmentedTrack.Read).ToList());
+        SegmentedTrack.Read(tracks[^1]);
+    }
+
     private static bool Contains(byte[] bytes, byte[] part) => bytes.AsSpan().IndexOf(part) >= 0;
 }
