@@ -1,3 +1,5 @@
+using Vidline.Contracts;
+
 namespace Vidline.Media.Tests;
 
 [Collection(MediaCollection.Name)]
@@ -14,14 +16,7 @@ public class EncodeResumeTests(TestMedia media)
         var folders = rungs.Select(r => Path.Combine(dir, r.Name)).Append(Path.Combine(dir, "audio")).ToList();
 
         // The first encode is stopped once every track holds at least three complete segments.
-        using (var stop = new CancellationTokenSource())
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
-                source, info, rungs, dir, (_, _) =>
-                {
-                    if (folders.All(f => SegmentedTrack.CompleteSegments(f) >= 3)) stop.Cancel();
-                }, stop.Token));
-        }
+        await InterruptAsync(source, info, options, rungs, dir, atLeast: 3);
         var kept = folders.Min(SegmentedTrack.CompleteSegments);
         Assert.InRange(kept, 3, 14); // stopped part-way through the fifteen
         var firstSegment = Path.Combine(folders[0], SegmentedTrack.SegmentName(1));
@@ -93,14 +88,7 @@ public class EncodeResumeTests(TestMedia media)
         var work = media.NewWorkDirectory("stale");
         var (earlier, fresh) = (Path.Combine(work, "attempt-1.partial"), Path.Combine(work, "attempt-2.partial"));
         var tracks = rungs.Select(r => r.Name).Append(LadderFolder.AudioTrack).ToList();
-        using (var stop = new CancellationTokenSource())
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
-                source, info, rungs, earlier, (_, _) =>
-                {
-                    if (tracks.All(t => SegmentedTrack.CompleteSegments(Path.Combine(earlier, t)) >= 2)) stop.Cancel();
-                }, stop.Token));
-        }
+        await InterruptAsync(source, info, options, rungs, earlier, atLeast: 2);
         var kept = tracks.Min(t => SegmentedTrack.CompleteSegments(Path.Combine(earlier, t)));
 
         // The stale encoder is half-way through the next segment of a rung, under its temporary name.
@@ -132,15 +120,7 @@ public class EncodeResumeTests(TestMedia media)
         var options = new LadderOptions();
         var rungs = new RenditionLadder(options).For(info);
         var dir = media.NewWorkDirectory("mismatch");
-        var tracks = rungs.Select(r => r.Name).Append(LadderFolder.AudioTrack).ToList();
-        using (var stop = new CancellationTokenSource())
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
-                source, info, rungs, dir, (_, _) =>
-                {
-                    if (tracks.All(t => SegmentedTrack.CompleteSegments(Path.Combine(dir, t)) >= 2)) stop.Cancel();
-                }, stop.Token));
-        }
+        await InterruptAsync(source, info, options, rungs, dir, atLeast: 2);
         // The earlier init segment says another picture width: same clock, same codec string, another sample description.
         var init = Path.Combine(dir, rungs[0].Name, SegmentedTrack.InitName);
         var bytes = await File.ReadAllBytesAsync(init);
@@ -183,14 +163,7 @@ public class EncodeResumeTests(TestMedia media)
         var rungs = new RenditionLadder(options).For(info);
         var dir = media.NewWorkDirectory("off-grid");
         var tracks = rungs.Select(r => Path.Combine(dir, r.Name)).Append(Path.Combine(dir, LadderFolder.AudioTrack)).ToList();
-        using (var stop = new CancellationTokenSource())
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
-                source, info, rungs, dir, (_, _) =>
-                {
-                    if (tracks.All(t => SegmentedTrack.CompleteSegments(t) >= 3)) stop.Cancel();
-                }, stop.Token));
-        }
+        await InterruptAsync(source, info, options, rungs, dir, atLeast: 3);
 
         EncodeResume? resumed = null;
         await new LadderTranscoder(media.Runner, options).TranscodeAsync(source, info, rungs, dir, onResume: (resume, _) => resumed = resume);
@@ -199,6 +172,18 @@ public class EncodeResumeTests(TestMedia media)
         // Read checks every segment starts where the one before ended; the rungs still line up.
         SegmentedTrack.CheckAligned(tracks.Take(rungs.Count).Select(SegmentedTrack.Read).ToList());
         SegmentedTrack.Read(tracks[^1]);
+    }
+
+    /// <summary>Starts an encode into <paramref name="dir"/> and stops it once every track holds <paramref name="atLeast"/> complete segments.</summary>
+    private async Task InterruptAsync(string source, MediaInfo info, LadderOptions options, IReadOnlyList<RenditionTarget> rungs, string dir, int atLeast)
+    {
+        var tracks = rungs.Select(r => r.Name).Append(LadderFolder.AudioTrack).Select(t => Path.Combine(dir, t)).ToList();
+        using var stop = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new LadderTranscoder(media.Runner, options).TranscodeAsync(
+            source, info, rungs, dir, (_, _) =>
+            {
+                if (tracks.All(t => SegmentedTrack.CompleteSegments(t) >= atLeast)) stop.Cancel();
+            }, stop.Token));
     }
 
     private static bool Contains(byte[] bytes, byte[] part) => bytes.AsSpan().IndexOf(part) >= 0;
