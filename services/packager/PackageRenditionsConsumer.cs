@@ -11,7 +11,7 @@ public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager 
 {
     protected override async Task<IStageCompleted> WorkAsync(PackageRenditions command, StageProgress progress, CancellationToken cancellationToken)
     {
-        await RemovePartialOutputAsync(command);
+        await RemovePartialOutputAsync(command, final: false);
         var partial = StorageKeys.Partial(command.OutputPrefix);
         var files = command.Renditions.Select(r => RenditionFile.From(r, store)).ToList();
         // No media is re-muxed: the transcoder's segments are linked into the package and the manifests written over them.
@@ -24,7 +24,7 @@ public sealed class PackageRenditionsConsumer(StageRuntime runtime, AbrPackager 
 
     protected override double MediaSeconds(PackageRenditions command) => command.MediaSeconds;
 
-    protected override async Task RemovePartialOutputAsync(PackageRenditions command)
+    protected override async Task RemovePartialOutputAsync(PackageRenditions command, bool final)
     {
         await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
         await store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None);

@@ -11,7 +11,7 @@ namespace Vidline.Transcoder;
 /// from the complete segments an interrupted earlier attempt of the job left (a killed node, a stopped ffmpeg) instead
 /// of starting again from zero.
 /// </summary>
-public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs running, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
+public sealed class TranscodeVideoConsumer(StageRuntime runtime, RenditionLadder ladder, LadderTranscoder transcoder, IMediaStore store)
     : StageConsumer<TranscodeVideo>(runtime)
 {
     protected override async Task<IStageCompleted> WorkAsync(TranscodeVideo command, StageProgress progress, CancellationToken cancellationToken)
@@ -46,8 +46,9 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
 
     /// <summary>
     /// An interrupted attempt leaves its complete segments in its partial folder (a node killed or stopped mid-encode
-    /// removes nothing). This attempt takes the newest such folder of the job as its own, by rename, so a stale node
-    /// still writing there loses it, and the encoder decides what in it can be gone on from. Older ones are removed.
+    /// removes nothing). This attempt carries the newest such folder's complete segments over into a fresh folder of
+    /// its own (hard links, <see cref="LadderFolder.CarryOver"/>), and the encoder decides what in it can be gone on
+    /// from. Every earlier folder is then removed: a stale node still writing there writes only into unlinked files.
     /// </summary>
     private async Task AdoptEarlierSegmentsAsync(TranscodeVideo command, CancellationToken cancellationToken)
     {
@@ -61,8 +62,8 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
         var own = store.PrefixesUnder(parent).Contains(partial);
         foreach (var (prefix, newest) in earlier.Select((p, i) => (p, i == 0)))
         {
-            if (newest && !own) await store.MovePrefixAsync(prefix, partial, cancellationToken);
-            else await store.DeletePrefixAsync(prefix, cancellationToken);
+            if (newest && !own) LadderFolder.CarryOver(store.PathFor(prefix), store.PathFor(partial));
+            await store.DeletePrefixAsync(prefix, cancellationToken);
         }
     }
 
@@ -77,14 +78,14 @@ public sealed class TranscodeVideoConsumer(StageRuntime runtime, RunningJobs run
     protected override double MediaSeconds(TranscodeVideo command) => command.Source.DurationSeconds;
 
     /// <summary>
-    /// A cancelled job's segments go. An attempt that failed or was stopped keeps its complete segments for the next
-    /// attempt to go on from (the encoder already removed the half-written one); ingest-api removes them with the job's
-    /// work when the job completes, is cancelled or expires.
+    /// The segments of a cancelled job, or of one that failed for good, go: nothing will go on from them. An attempt that
+    /// failed transiently or was stopped keeps its complete segments for the next attempt to go on from (the encoder
+    /// already removed the half-written one); ingest-api removes them with the job's work when the job completes, is
+    /// cancelled or expires.
     /// </summary>
-    protected override async Task RemovePartialOutputAsync(TranscodeVideo command)
+    protected override async Task RemovePartialOutputAsync(TranscodeVideo command, bool final)
     {
-        if (running.WasCancelled(command.JobId))
-            await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
+        if (final) await store.DeletePrefixAsync(StorageKeys.Partial(command.OutputPrefix), CancellationToken.None);
         await store.DeletePrefixAsync(command.OutputPrefix, CancellationToken.None);
     }
 }

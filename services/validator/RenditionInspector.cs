@@ -14,13 +14,10 @@ public sealed class RenditionInspector(QualityMeter meter, QualityGate gate, IMe
         var files = renditions.Select(r => RenditionFile.From(r, store)).ToList();
         var sourcePath = store.PathFor(sourceKey);
         var readings = await meter.MeasureAllAsync(files, sourcePath, source, cancellationToken, onProgress);
-        // A rendition ffmpeg cannot read is the gate's finding, not a crash of the stage.
+        // A rendition ffmpeg cannot read is the gate's finding, not a crash of the stage (FailureVerdict hides the
+        // server's folders ffmpeg names).
         return readings.Select(r => r.Unreadable is { } e
-            ? gate.Unreadable(r.Rendition.Target.Name, WithoutFolders(e.Summary, r.Rendition.Path, r.Rendition.AudioPath, sourcePath))
+            ? gate.Unreadable(r.Rendition.Target.Name, e.Summary)
             : gate.Judge(r.Rendition.Target, source, r.Measurement!)).ToList();
     }
-
-    /// <summary>ffmpeg names the files it fails on; the job's error shows their names, never the server's folders.</summary>
-    private static string WithoutFolders(string summary, params string?[] paths) =>
-        paths.OfType<string>().Aggregate(summary, (text, path) => text.Replace(path, Path.GetFileName(path)));
 }

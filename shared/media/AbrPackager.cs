@@ -25,6 +25,8 @@ public sealed class AbrPackager
         IReadOnlyList<RenditionFile> renditions, string outputDirectory, CancellationToken cancellationToken = default)
     {
         if (renditions.Count == 0) throw new ArgumentException("Nothing to package.", nameof(renditions));
+        // Names come from the message and become folders of the package: bad data, refused before anything is written.
+        if (RenditionTarget.NamesProblem(renditions.Select(r => r.Target.Name)) is { } problem) throw new InvalidDataException(problem);
         var videos = renditions.Select(r => SegmentedTrack.Read(TrackFolderOf(r.Path))).ToList();
         SegmentedTrack.CheckAligned(videos);
         var audio = renditions[0] switch

@@ -3,8 +3,12 @@ using System.Globalization;
 
 namespace Vidline.Media;
 
-/// <summary>What an fMP4 init segment says about its one track: the clock its segments count in, and the codec string players need.</summary>
-public sealed record Fmp4Init(uint Timescale, string Codecs);
+/// <summary>
+/// What an fMP4 init segment says about its one track: the clock its segments count in, the codec string players need,
+/// and its whole sample description (hex of the stsd entry: avcC/esds and all), which says whether another encoder's
+/// segments can be decoded with this init.
+/// </summary>
+public sealed record Fmp4Init(uint Timescale, string Codecs, string SampleDescription);
 
 /// <summary>One fMP4 media segment of one track: where it starts on the track's clock, how long it lasts, its frames and size.</summary>
 public sealed record Fmp4Fragment(ulong DecodeTime, ulong Duration, int Samples, long Bytes)
@@ -39,13 +43,14 @@ public static class Fmp4Boxes
         var bytes = File.ReadAllBytes(path);
         uint? timescale = null;
         string? codecs = null;
+        var description = "";
         foreach (var (type, body) in Walk(bytes, 0, bytes.Length))
         {
             if (type == "mdhd") timescale = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(body + (bytes[body] == 1 ? 20 : 12)));
-            else if (type == "stsd") codecs = CodecsOf(bytes, body);
+            else if (type == "stsd") (codecs, description) = (CodecsOf(bytes, body), Convert.ToHexString(bytes, body + 8, EntryEnd(bytes, body) - body - 8));
         }
         if (timescale is not > 0 || codecs is null) throw new InvalidDataException($"{Path.GetFileName(path)} is not an fMP4 init segment of one audio or video track.");
-        return new Fmp4Init(timescale.Value, codecs);
+        return new Fmp4Init(timescale.Value, codecs, description);
     }
 
     private static Fmp4Fragment FragmentOf(string path)
@@ -152,11 +157,15 @@ public static class Fmp4Boxes
     private static uint ReadFlags(byte[] bytes, int body) => BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(body)) & 0xFFFFFF;
 
     /// <summary>The RFC 6381 codec string of the first sample entry: avc1.PPCCLL for H.264, mp4a.40.N for AAC.</summary>
+    /// <summary>Where the first sample entry of an stsd box ends (it starts after version+flags and the entry count).</summary>
+    private static int EntryEnd(byte[] bytes, int stsdBody) =>
+        stsdBody + 8 + (int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(stsdBody + 8));
+
     private static string? CodecsOf(byte[] bytes, int stsdBody)
     {
         var entry = stsdBody + 8; // version+flags, entry count
         var type = System.Text.Encoding.ASCII.GetString(bytes, entry + 4, 4);
-        var entryEnd = entry + (int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(entry));
+        var entryEnd = EntryEnd(bytes, stsdBody);
         // Child boxes follow the sample entry's fixed fields: 78 bytes for video, 28 for audio (after the 8-byte header).
         var children = entry + 8 + (type is "avc1" or "avc3" ? 78 : 28);
         foreach (var (child, body) in Walk(bytes, children, entryEnd))

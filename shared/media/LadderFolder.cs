@@ -14,6 +14,9 @@ public sealed record EncodeResume(int Segments, double VideoSeconds, double Audi
     public bool IsResumed => Segments > 0;
 }
 
+/// <summary>A resumed encode wrote a stream its earlier segments cannot be played with (another sample description).</summary>
+public sealed class ResumeMismatchException(string message) : Exception(message);
+
 /// <summary>
 /// The folder a ladder encode writes: one sub-folder per rung (named after it) and one, <c>audio</c>, for the one sound
 /// track every rung shares, each a <see cref="SegmentedTrack"/>; and <c>encode.txt</c>, the encoder's arguments (without
@@ -78,16 +81,47 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
         try
         {
             var tracks = trackNames.ToDictionary(t => t, t => SegmentedTrack.Read(TrackDirectory(t)));
-            SegmentedTrack.CheckAligned(tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList());
+            var pictures = tracks.Where(t => t.Key != AudioTrack).Select(t => t.Value).ToList();
+            SegmentedTrack.CheckAligned(pictures);
+            // The picture goes on where its n-th segment actually ended (the rungs agree): a keyframe lands on the first
+            // frame at or after n×k, which is later than n×k when frames miss the grid (23.976 fps, variable rates). The
+            // seek point is rounded down to what the argument can say, so that frame is never sought past.
+            var pictureEnd = Math.Floor((pictures[0].EndSeconds - TimelineStartSeconds) * 1e6) / 1e6;
             // The sound goes on exactly where its last segment ended. The AAC encoder starts with one frame of priming,
             // which lands there; the source is sought one frame later, so each sound keeps its place on the timeline.
             var audio = tracks.GetValueOrDefault(AudioTrack);
-            return new EncodeResume(segments, segments * keyframeIntervalSeconds,
+            return new EncodeResume(segments, pictureEnd,
                 audio is null ? 0 : audio.EndSeconds - TimelineStartSeconds + AacFrameSamples / (double)audio.Init.Timescale);
         }
         catch (InvalidDataException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Makes a fresh folder at <paramref name="directory"/> hold what an earlier attempt's folder can be gone on from:
+    /// <c>encode.txt</c>, each track's init segment and its complete segments from 1, as hard links (the same bytes),
+    /// never the earlier folder itself. A stale encoder may still be writing there: once the earlier folder is removed,
+    /// its open files are unlinked ones, and nothing it writes (by descriptor or by path) lands in the new folder.
+    /// </summary>
+    public static void CarryOver(string earlierDirectory, string directory)
+    {
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+        System.IO.Directory.CreateDirectory(directory);
+        if (!System.IO.Directory.Exists(earlierDirectory)) return;
+        var record = Path.Combine(earlierDirectory, EncodeRecordName);
+        if (File.Exists(record)) SameBytes.Link(record, Path.Combine(directory, EncodeRecordName));
+        foreach (var earlier in System.IO.Directory.EnumerateDirectories(earlierDirectory))
+        {
+            var folder = System.IO.Directory.CreateDirectory(Path.Combine(directory, Path.GetFileName(earlier))).FullName;
+            // A killed attempt never adopted its encoder's init segment: it is carried over if it is whole.
+            var init = Path.Combine(earlier, SegmentedTrack.InitName);
+            if (!File.Exists(init) && EncoderInit(earlier) is { } written && IsWholeInit(written)) init = written;
+            if (!File.Exists(init)) continue;
+            SameBytes.Link(init, Path.Combine(folder, SegmentedTrack.InitName));
+            for (var n = 1; n <= SegmentedTrack.CompleteSegments(earlier); n++)
+                SameBytes.Link(Path.Combine(earlier, SegmentedTrack.SegmentName(n)), Path.Combine(folder, SegmentedTrack.SegmentName(n)));
         }
     }
 
@@ -123,7 +157,11 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
             var folder = TrackDirectory(track);
             AdoptEncoderInit(folder);
             if (EncoderInit(folder) is { } written && Fmp4Boxes.ReadInit(written) != Fmp4Boxes.ReadInit(Path.Combine(folder, SegmentedTrack.InitName)))
-                throw new InvalidDataException($"track '{track}': the resumed encode's stream does not match the earlier segments'");
+            {
+                // Nothing here can be gone on from: the next encode starts from zero rather than publish these segments.
+                File.Delete(Path.Combine(Directory, EncodeRecordName));
+                throw new ResumeMismatchException($"track '{track}': the resumed encode's stream does not match the earlier segments'");
+            }
             DiscardEncoderLeftovers(folder);
             var read = SegmentedTrack.Read(folder);
             read.WriteMediaPlaylist();
@@ -137,10 +175,15 @@ public sealed class LadderFolder(string directory, IReadOnlyList<string> trackNa
     private static void AdoptEncoderInit(string folder)
     {
         var init = Path.Combine(folder, SegmentedTrack.InitName);
-        if (File.Exists(init) || EncoderInit(folder) is not { } written) return;
-        try { Fmp4Boxes.ReadInit(written); }
-        catch (InvalidDataException) { return; } // cut short by a kill: the next encode writes it again
+        if (File.Exists(init) || EncoderInit(folder) is not { } written || !IsWholeInit(written)) return;
         File.Move(written, init);
+    }
+
+    /// <summary>An init segment cut short by a kill does not read; the next encode writes it again.</summary>
+    private static bool IsWholeInit(string path)
+    {
+        try { Fmp4Boxes.ReadInit(path); return true; }
+        catch (InvalidDataException) { return false; }
     }
 
     /// <summary>The hls muxer appends the stream's index to the init segment's name when there are several streams.</summary>

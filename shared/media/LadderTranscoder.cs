@@ -25,9 +25,7 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
         Action<EncodeResume, double>? onResume = null)
     {
         if (rungs.Count == 0) throw new ArgumentException("No renditions requested.", nameof(rungs));
-        foreach (var rung in rungs)
-            if (rung.Name.IndexOfAny(['/', '\\', '%', ',', ':', ' ']) >= 0 || rung.Name is "" or "." or ".." or LadderFolder.AudioTrack)
-                throw new ArgumentException($"Rendition name '{rung.Name}' is not a plain folder name of its own.", nameof(rungs));
+        if (RenditionTarget.NamesProblem(rungs.Select(r => r.Name)) is { } problem) throw new ArgumentException(problem, nameof(rungs));
 
         // One sound track for every rung, at the best bitrate any rung asked for.
         var audioKbps = rungs.Max(r => r.AudioBitrateKbps);
@@ -36,48 +34,62 @@ public sealed class LadderTranscoder(FfmpegRunner runner, LadderOptions options)
             [.. targets.Select(t => t.Name), .. source.HasAudio ? [LadderFolder.AudioTrack] : Array.Empty<string>()]);
         var picture = await PictureAsync(source, cancellationToken).ConfigureAwait(false);
 
-        // The arguments of a fresh encode, without paths, say what the segments are made with: only segments made the
-        // same way are gone on from.
-        var record = string.Join("\n", BuildArguments("source", source, picture, targets, new LadderFolder("/encode", []), EncodeResume.FromStart)
+        // The ffmpeg build and the arguments of a fresh encode, without paths, say what the segments are made with: only
+        // segments made the same way are gone on from.
+        var version = await runner.Capabilities.VersionAsync(cancellationToken).ConfigureAwait(false);
+        var record = version + "\n" + string.Join("\n", BuildArguments("source", source, picture, targets, new LadderFolder("/encode", []), EncodeResume.FromStart)
             .Select(a => a.Replace(Path.GetFullPath("/encode"), "")));
         var resume = folder.Prepare(record, options.KeyframeIntervalSeconds);
         var startPercent = FfmpegProgress.Percent(TimeSpan.FromSeconds(resume.VideoSeconds), source.DurationSeconds);
         if (resume.IsResumed) onResume?.Invoke(resume, startPercent);
 
-        var parser = new FfmpegProgressParser();
         var best = startPercent;
-        var framesBefore = (long)Math.Round(resume.VideoSeconds * picture.FrameRate);
-        void OnLine(string line)
+        async Task EncodeAsync(EncodeResume from)
         {
-            if (parser.Feed(line) is not { } progress || onProgress is null) return;
-            // A resumed encoder counts from where it started; the caller hears about the whole source.
-            var whole = progress with { OutTime = progress.OutTime + TimeSpan.FromSeconds(resume.VideoSeconds), Frame = progress.Frame + framesBefore };
-            // Output time can wobble between blocks; callers want a bar that only moves forward.
-            best = Math.Max(best, whole.PercentOf(source.DurationSeconds));
-            onProgress(whole, best);
-        }
+            var parser = new FfmpegProgressParser();
+            var framesBefore = (long)Math.Round(from.VideoSeconds * picture.FrameRate);
+            void OnLine(string line)
+            {
+                if (parser.Feed(line) is not { } progress || onProgress is null) return;
+                // A resumed encoder counts from where it started; the caller hears about the whole source.
+                var whole = progress with { OutTime = progress.OutTime + TimeSpan.FromSeconds(from.VideoSeconds), Frame = progress.Frame + framesBefore };
+                // Output time can wobble between blocks; callers want a bar that only moves forward.
+                best = Math.Max(best, whole.PercentOf(source.DurationSeconds));
+                onProgress(whole, best);
+            }
 
-        if (resume.VideoSeconds < source.DurationSeconds)
-        {
+            if (from.VideoSeconds < source.DurationSeconds)
+            {
+                try
+                {
+                    await runner.RunFfmpegAsync(BuildArguments(sourcePath, source, picture, targets, folder, from), OnLine, null, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Complete segments stay for the next encode to go on from; a half-written one is of no use to it.
+                    folder.DiscardEncoderLeftovers();
+                    throw;
+                }
+            }
             try
             {
-                await runner.RunFfmpegAsync(BuildArguments(sourcePath, source, picture, targets, folder, resume), OnLine, null, cancellationToken)
-                    .ConfigureAwait(false);
+                folder.Finish();
             }
-            catch
+            catch (InvalidDataException broken) when (StorageFull.Explains(folder.Directory, broken) is { } full)
             {
-                // Complete segments stay for the next encode to go on from; a half-written one is of no use to it.
-                folder.DiscardEncoderLeftovers();
-                throw;
+                throw full;
             }
         }
+
         try
         {
-            folder.Finish();
+            await EncodeAsync(resume).ConfigureAwait(false);
         }
-        catch (InvalidDataException broken) when (StorageFull.Explains(folder.Directory, broken) is { } full)
+        catch (ResumeMismatchException) when (resume.IsResumed)
         {
-            throw full;
+            // The earlier segments cannot be continued after all (Finish forgot them): encode the whole source instead.
+            await EncodeAsync(folder.Prepare(record, options.KeyframeIntervalSeconds)).ConfigureAwait(false);
         }
         var audioPath = source.HasAudio ? folder.MediaPlaylist(LadderFolder.AudioTrack) : null;
         return targets.Select(t => new RenditionFile(folder.MediaPlaylist(t.Name), t, source.HasAudio, audioPath)).ToList();

@@ -10,6 +10,24 @@ namespace Vidline.Media;
 public sealed record RenditionTarget(string Name, int Width, int Height, int VideoBitrateKbps, int AudioBitrateKbps,
     DisplayAspect? Aspect = null)
 {
+    /// <summary>
+    /// Why <paramref name="names"/> cannot each be a folder of its own, beside the shared sound track and the manifests,
+    /// in an attempt folder or a package (null: they can). Names come from messages: one that climbs out of the folder,
+    /// takes the sound track's or a manifest's place, or is used twice would write over other files.
+    /// </summary>
+    public static string? NamesProblem(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (name.IndexOfAny(['/', '\\', '%', ',', ':', ' ']) >= 0 || name.Any(char.IsControl) ||
+                name is "" or "." or ".." or LadderFolder.AudioTrack or AbrPackager.HlsMasterName or AbrPackager.DashManifestName)
+                return $"rendition name '{name}' is not a plain folder name of its own";
+            if (!seen.Add(name)) return $"rendition name '{name}' is used twice";
+        }
+        return null;
+    }
+
     /// <summary>The display aspect this rendition is shown at.</summary>
     public DisplayAspect DisplayAspect => Aspect ?? DisplayAspect.Of(Width, Height);
 

@@ -68,8 +68,11 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
     /// <summary>Does the work of one attempt and returns the event that says it is done.</summary>
     protected abstract Task<IStageCompleted> WorkAsync(TCommand command, StageProgress progress, CancellationToken cancellationToken);
 
-    /// <summary>Removes what an unfinished attempt wrote (after a cancellation or a failure).</summary>
-    protected virtual Task RemovePartialOutputAsync(TCommand command) => Task.CompletedTask;
+    /// <summary>
+    /// Removes what an unfinished attempt wrote (after a cancellation or a failure). <paramref name="final"/>: the job was
+    /// cancelled or failed for good, so no later attempt can go on from anything the attempt kept.
+    /// </summary>
+    protected virtual Task RemovePartialOutputAsync(TCommand command, bool final) => Task.CompletedTask;
 
     /// <summary>Seconds of media the attempt works through, for its deadline (0 when the command does not say).</summary>
     protected virtual double MediaSeconds(TCommand command) => 0;
@@ -112,12 +115,12 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         {
             logger.LogInformation("Job {JobId} cancelled during {Stage}; removing partial output", jobId, Stage);
             outcome = "cancelled";
-            await RemovePartialOutputAsync(command);
+            await RemovePartialOutputAsync(command, final: true);
         }
         catch (OperationCanceledException) when (watchdog.Verdict is { } verdict && !context.CancellationToken.IsCancellationRequested)
         {
             outcome = "stopped";
-            await RemovePartialOutputAsync(command);
+            await RemovePartialOutputAsync(command, final: false);
             await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, verdict, Permanent: false));
         }
         catch (Exception e) when (FailureVerdict.Of(e) is { } verdict && !context.CancellationToken.IsCancellationRequested)
@@ -125,7 +128,7 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
             logger.LogWarning("Job {JobId} {Stage} attempt {Attempt} failed ({Kind}): {Reason}", jobId, Stage, attempt,
                 verdict.Permanent ? "permanent" : "transient", verdict.Reason);
             outcome = verdict.Permanent ? "permanent_failure" : "failed";
-            await RemovePartialOutputAsync(command);
+            await RemovePartialOutputAsync(command, final: verdict.Permanent);
             await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, verdict.Reason, verdict.Permanent));
         }
         catch (IOException e) when (context.GetRetryAttempt() < options.TransientRetries && !context.CancellationToken.IsCancellationRequested)
@@ -137,7 +140,7 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} {Stage} attempt {Attempt} failed", jobId, Stage, attempt);
-            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, $"{Stage} failed: {e.Message}", Permanent: false));
+            await PublishReliablyAsync(context, new StageFailed(jobId, Stage, attempt, FailureVerdict.Unexpected(Stage.ToString(), e).Reason, Permanent: false));
         }
         catch (Exception) when (context.CancellationToken.IsCancellationRequested)
         {

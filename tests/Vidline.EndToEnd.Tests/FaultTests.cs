@@ -56,9 +56,13 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
     [Fact]
     public Task Kill_9_of_the_validator_during_validation() => CrashAndRestartAsync("validator", job => PinFfmpegAsync(job, "validator"), runsFfmpeg: true);
 
-    /// <summary>Packaging runs no ffmpeg (it links the transcoder's segments and writes manifests): struck as it starts.</summary>
+    /// <summary>
+    /// Packaging runs no ffmpeg and takes milliseconds (it links the transcoder's segments and writes manifests), so no
+    /// strike can be timed to land inside its work. What can be guaranteed: the packager is struck holding the job's
+    /// packaging command, before its work began (see <see cref="FreezeUntilPackagingIsDueAsync"/>).
+    /// </summary>
     [Fact]
-    public Task Kill_9_of_the_packager_during_packaging() => CrashAndRestartAsync("packager", job => job.Witness.WaitForAsync(InStage(Stages.Packaging), Patience));
+    public Task Kill_9_of_the_packager_holding_the_packaging_command() => CrashAndRestartAsync("packager", FreezeUntilPackagingIsDueAsync);
 
     [Fact]
     public Task Kill_9_of_the_progress_gateway_mid_transcode() => CrashAndRestartAsync("progress-gateway", job => job.Witness.WaitForAsync(MidTranscode, Patience));
@@ -266,6 +270,26 @@ public class FaultTests(FaultFixture world, ITestOutputHelper output) : IClassFi
             await Task.Delay(10);
         }
         throw new TimeoutException($"{service} never ran ffmpeg for job {job.Id}:\n{job.Witness.Trace()}\n{Pipeline.Logs()}");
+    }
+
+    /// <summary>
+    /// Freezes the packager (SIGSTOP) mid-transcode, before the job can reach packaging, then waits until the packaging
+    /// command is in its queue or delivered to it (RabbitMQ counts both): the strike that follows lands while the packager
+    /// holds work it has not finished, whatever the machine's speed. Records a finding if packaging had begun anyway.
+    /// </summary>
+    private async Task FreezeUntilPackagingIsDueAsync(WatchedJob job)
+    {
+        await job.Witness.WaitForAsync(MidTranscode, Patience);
+        var node = Pipeline["packager"];
+        UnixSignals.Send(node.Pid ?? throw new InvalidOperationException("the packager is not running"), UnixSignal.Stop);
+        var deadline = DateTime.UtcNow + Patience;
+        while ((await world.Broker.QueuesAsync(Pipeline.VirtualHost)).GetValueOrDefault(Stages.Packaging.Queue) == 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the packaging command never reached its queue:\n{job.Witness.Trace()}\n{Pipeline.Logs()}");
+            await Task.Delay(100);
+        }
+        if (job.Witness.Events.Any(InStage(Stages.Packaging)))
+            job.Findings.Add("packaging had begun before the packager was frozen: the strike did not land where the test says");
     }
 
     /// <summary>Writes zeros until the volume is full; returns how much it took.</summary>

@@ -1,3 +1,5 @@
+using Vidline.StageWorker;
+
 namespace Vidline.Media.Tests;
 
 [Collection(MediaCollection.Name)]
@@ -69,6 +71,31 @@ public class AbrPackagerTests(TestMedia media)
 
         Assert.Contains("seg-00002.m4s starts at", refused.Message);
         Assert.False(File.Exists(Path.Combine(dir, AbrPackager.HlsMasterName)));
+        // The same segments would be refused again: the job fails at once, saying why, rather than being retried.
+        Assert.Equal(new FailureVerdict(refused.Message, true), FailureVerdict.Of(refused));
+    }
+
+    [Theory]
+    [InlineData("../../escaped/720p", "720p")]
+    [InlineData("audio", "720p")]
+    [InlineData("master.m3u8", "720p")]
+    [InlineData("720p", "720p")]
+    public async Task Refuses_rendition_names_that_are_not_folders_of_their_own_before_writing_anything(string name, string other)
+    {
+        var ladder = await media.Ladder720Async();
+        var renditions = ladder.Select((r, i) => i == 0 ? r with { Target = r.Target with { Name = other } }
+            : i == 1 ? r with { Target = r.Target with { Name = name } } : r).ToList();
+        var work = media.NewWorkDirectory("package-names");
+        var dir = Path.Combine(work, "job", "package");
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => new AbrPackager().PackageAsync(renditions, dir));
+
+        Assert.Contains($"'{name}'", refused.Message);
+        var verdict = FailureVerdict.Of(refused)!;
+        Assert.True(verdict.Permanent);
+        Assert.Contains($"'{name}'", verdict.Reason);
+        Assert.False(Directory.Exists(dir));
+        Assert.False(Directory.Exists(Path.Combine(work, "escaped")));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Vidline.Contracts;
 using Vidline.Media.Storage;
+using Vidline.StageWorker;
 using Vidline.Validator;
 
 namespace Vidline.Media.Tests;
@@ -130,7 +131,8 @@ public class QualityGateTests(TestMedia media)
         Assert.InRange(scores[0].Psnr, 30, 100);
         Assert.StartsWith("could not be decoded", Assert.Single(scores[1].Problems!));
         Assert.StartsWith("could not be decoded", Assert.Single(scores[2].Problems!));
-        Assert.DoesNotContain(media.Directory, _gate.Explain(scores[1]) + _gate.Explain(scores[2]));
+        // The job's error (what the failed gate becomes) names no server folder.
+        Assert.DoesNotContain(media.Directory, string.Concat(scores.Skip(1).Select(s => FailureVerdict.Of(new PermanentStageFailure(_gate.Explain(s)))!.Reason)));
         // The failed pass is followed by one per rendition; progress still only moves forward, to the end.
         Assert.Equal(seen.Order(), seen);
         Assert.Equal(100, seen[^1]);
@@ -155,6 +157,34 @@ public class QualityGateTests(TestMedia media)
         Assert.True(whole.Passed, string.Join("; ", whole.Problems ?? []));
         Assert.Contains(cut.Problems!, p => p.StartsWith("audio ends 1"));
         Assert.Contains(none.Problems!, p => p == "has no audio although the source has");
+    }
+
+    [Fact]
+    public async Task A_rendition_naming_a_missing_segment_fails_the_job_with_an_error_naming_no_server_folder()
+    {
+        var root = media.NewWorkDirectory("gate-store");
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = root }));
+        var jobId = Guid.NewGuid();
+        Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(StorageKeys.Source(jobId)))!);
+        File.Copy(media.Clip360, store.PathFor(StorageKeys.Source(jobId)));
+        var source = await SourceAsync();
+        var prefix = StorageKeys.Renditions(jobId) + "/attempt-1";
+        var files = await new LadderTranscoder(media.Runner, new LadderOptions()).TranscodeAsync(media.Clip360, source,
+            new RenditionLadder(new LadderOptions()).For(source), store.PathFor(prefix));
+        string KeyOf(string path) => prefix + "/" + Path.GetRelativePath(store.PathFor(prefix), path);
+        var renditions = files.Select(f => f.ToRendition(KeyOf(f.Path), f.AudioPath is { } a ? KeyOf(a) : null)).ToList();
+        // The rung's playlist still names its segments, which are gone: the HLS demuxer names them by absolute path.
+        foreach (var segment in Directory.EnumerateFiles(Path.GetDirectoryName(files[0].Path)!, "seg-*.m4s")) File.Delete(segment);
+
+        var scores = await new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), _gate, store)
+            .InspectAsync(renditions, StorageKeys.Source(jobId), source, _ => { }, CancellationToken.None);
+        var failed = Assert.Single(scores, s => !s.Passed);
+        var verdict = FailureVerdict.Of(new PermanentStageFailure(_gate.Explain(failed)))!;
+
+        Assert.Equal(files[0].Target.Name, failed.Rendition);
+        Assert.DoesNotContain(root, verdict.Reason);
+        Assert.DoesNotMatch(@"(/[^\s'/]+){2,}", verdict.Reason);
+        Assert.Contains(SegmentedTrack.SegmentName(1), string.Join(" ", failed.Problems!));
     }
 
     private Task CopyAsync(string[] options)

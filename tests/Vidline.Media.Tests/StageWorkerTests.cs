@@ -179,5 +179,17 @@ public class FailureVerdictTests
         Assert.Equal(new FailureVerdict("the disk is full", false), FailureVerdict.Of(new IOException("No space left on device", 28)));
         Assert.Null(FailureVerdict.Of(new IOException("Stale file handle", 116)));
         Assert.Null(FailureVerdict.Of(new InvalidOperationException()));
+        Assert.Equal(new FailureVerdict("seg-00002.m4s is cut short or malformed.", true),
+            FailureVerdict.Of(new InvalidDataException("seg-00002.m4s is cut short or malformed.")));
+    }
+
+    [Fact]
+    public void A_job_error_names_files_but_not_the_servers_folders()
+    {
+        var verdict = FailureVerdict.Unexpected("Transcoding",
+            new IOException("Could not find file '/srv/vidline/storage/work/0f/renditions/attempt-2.partial/720p/seg-00003.m4s'."));
+
+        Assert.Equal("Transcoding failed: Could not find file 'seg-00003.m4s'.", verdict.Reason);
+        Assert.Equal("ratio 16/9 at http://example.org/a/b", new FailureVerdict("ratio 16/9 at http://example.org/a/b", true).Reason);
     }
 }
