@@ -13,10 +13,7 @@ public static class StageWorkerRegistration
     {
         var section = builder.Configuration.GetSection("StageWork");
         builder.Services.Configure<StageWorkOptions>(section);
-        builder.Services.AddSingleton<RunningJobs>();
-        builder.Services.AddSingleton<StageRuntime>();
-        builder.Services.AddSingleton<CompletedAttempts>();
-        builder.Services.AddProgressOutbox();
+        builder.Services.AddStageRuntime();
 
         // Stopping (SIGTERM): MassTransit stops taking messages and, after a second's grace, cancels the running
         // consumers' tokens, which kills their ffmpeg; the consumer rethrows and the unacknowledged message returns
@@ -30,6 +27,10 @@ public static class StageWorkerRegistration
         });
         return builder;
     }
+
+    /// <summary>What a stage consumer runs on (running jobs, finished attempts, the progress outbox), without host settings.</summary>
+    public static IServiceCollection AddStageRuntime(this IServiceCollection services) =>
+        services.AddSingleton<RunningJobs>().AddSingleton<StageRuntime>().AddSingleton<CompletedAttempts>().AddProgressOutbox();
 
     /// <summary>The buffer progress, warnings and heartbeats go through to the broker (a stage service, or the upload).</summary>
     public static IServiceCollection AddProgressOutbox(this IServiceCollection services)

@@ -38,7 +38,7 @@ public sealed class IdempotentStageTests : IAsyncLifetime
         services.AddSingleton<IMediaStore, FileSystemMediaStore>();
         services.AddOptions<StageWorkOptions>();
         services.AddSingleton(new ServiceIdentity("packager", "test", "packager-test"));
-        services.AddSingleton<RunningJobs>().AddSingleton<StageRuntime>().AddSingleton<CompletedAttempts>().AddProgressOutbox();
+        services.AddStageRuntime();
         services.AddMassTransitTestHarness(x =>
         {
             x.AddConsumer<StoreOutputsConsumer>();

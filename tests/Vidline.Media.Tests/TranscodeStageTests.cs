@@ -26,7 +26,7 @@ public sealed class TranscodeStageTests(TestMedia media) : IAsyncLifetime
         services.AddSingleton(media.Runner).AddSingleton(new LadderOptions()).AddSingleton<RenditionLadder>().AddSingleton<LadderTranscoder>();
         services.AddOptions<StageWorkOptions>();
         services.AddSingleton(new ServiceIdentity("transcoder", "test", "transcoder-test"));
-        services.AddSingleton<RunningJobs>().AddSingleton<StageRuntime>().AddSingleton<CompletedAttempts>().AddProgressOutbox();
+        services.AddStageRuntime();
         services.AddMassTransitTestHarness(x =>
         {
             x.AddConsumer<TranscodeVideoConsumer>();
