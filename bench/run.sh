@@ -11,7 +11,7 @@
 #   connmem    memory per SSE connection: slope of the gateway's (and nginx's) Pss over client count, under traffic
 #   poll       clients polling GET /jobs/{id} vs the same number on SSE: latency and gateway CPU per delivered update
 #   ingest     ProgressReported → rows in PostgreSQL (events/s, none lost) vs COPY of the same rows vs consume-only
-#   upload     upload MB/s through the edge (POST /process) vs the same curl to a trivial loopback sink
+#   upload     upload MB/s through the edge (POST /process) vs a plain loopback copy of the same file (socat)
 #   progress   ffmpeg's progress line → an SSE client through the edge; POST /process → the first progress event
 #   jobs       jobs per hour for JOBS queued jobs with 2 transcoders vs 1
 #   memory     Pss of every process (services, nginx, RabbitMQ, PostgreSQL) idle and while a job runs
@@ -25,6 +25,7 @@
 #   PARTS [pipeline sse connmem poll ingest upload progress jobs memory coldstart]  RUNS [5]  SKIP_BUILD=1
 #   CLIPS [10 60 300] (seconds)  KINDS [synthetic noisy]  CLIP_LOOP_SECONDS [10]
 #   SSE_CLIENTS [1000 10000]  SSE_RATE [1000] (events/s)  SSE_SECONDS [20]  BESIDE [1] (an encode runs beside)
+#   BESIDE_NICENESS [10] (the encode beside runs as niced as the transcoder's, Media:Niceness; 0 = not niced)
 #   CONNMEM_CLIENTS [500 2000 5000 10000]  POLL_CLIENTS [1000]  INGEST_COUNT [50000]
 #   UPLOAD_CLIP [60]  PROGRESS_CLIP [10]  JOBS [6]  JOBS_CLIP [10]  MEMORY_CLIP [10]
 # Smoke run of everything (figures meaningless, every code path exercised): RUNS=1 CLIPS=10 KINDS=synthetic
@@ -45,6 +46,7 @@ SSE_CLIENTS=${SSE_CLIENTS:-1000 10000}
 SSE_RATE=${SSE_RATE:-1000}
 SSE_SECONDS=${SSE_SECONDS:-20}
 BESIDE=${BESIDE:-1}
+BESIDE_NICENESS=${BESIDE_NICENESS:-10}
 CONNMEM_CLIENTS=${CONNMEM_CLIENTS:-500 2000 5000 10000}
 POLL_CLIENTS=${POLL_CLIENTS:-1000}
 INGEST_COUNT=${INGEST_COUNT:-50000}
@@ -124,7 +126,7 @@ tree() {
 
 # ---------------------------------------------------------------------------------------- isolation and cleanup
 
-VHOSTS=() DATABASES=() EDGE_UP=0 BESIDE_PID= SINK_PID=
+VHOSTS=() DATABASES=() EDGE_UP=0 BESIDE_PID=
 make_vhost() {
     rabbit_api -X PUT "http://127.0.0.1:$RABBIT_UI_PORT/api/vhosts/$1" -d '{}' >/dev/null
     rabbit_api -X PUT "http://127.0.0.1:$RABBIT_UI_PORT/api/permissions/$1/guest" -d '{"configure":".*","write":".*","read":".*"}' >/dev/null
@@ -178,12 +180,13 @@ edge_down() {
 }
 edge_pids() { [[ -s $STATE/nginx/nginx.pid ]] && tree "$(cat "$STATE/nginx/nginx.pid")"; }
 
-# beside_up / beside_down: the background encode of the SSE parts (bench/limit.sh --loop on the 10 s synthetic clip).
+# beside_up / beside_down: the background encode of the SSE parts (bench/limit.sh --loop on the 10 s synthetic clip),
+# at BESIDE_NICENESS: the transcoder's own encodes run at Media:Niceness (10 unless configured).
 beside_up() {
     ((BESIDE)) || return 0
     local clip
     clip=$(clip_path synthetic 10)
-    setsid bash "$BENCH_DIR/limit.sh" "$clip" --loop >/dev/null 2>"$OUT/beside.log" &
+    setsid nice -n "$BESIDE_NICENESS" bash "$BENCH_DIR/limit.sh" "$clip" --loop >/dev/null 2>"$OUT/beside.log" &
     BESIDE_PID=$!
 }
 beside_down() {
@@ -196,7 +199,6 @@ beside_down() {
 cleanup() {
     trap - EXIT INT TERM
     beside_down
-    [[ -z $SINK_PID ]] || kill "$SINK_PID" 2>/dev/null || true
     stop_services
     ((EDGE_UP)) && edge_down
     local v d
@@ -399,8 +401,8 @@ part_sse() {
             done
         done
         local p="sse-$clients"
-        summary sse "$clients clients, $SSE_RATE events/s, encode beside: $BESIDE; edge/direct p99 $(paired "$p" p99_ms edge direct), p50 $(paired "$p" p50_ms edge direct); p50/p99/max ms edge $(median "$p" p50_ms edge)/$(median "$p" p99_ms edge)/$(median "$p" max_ms edge), direct $(median "$p" p50_ms direct)/$(median "$p" p99_ms direct)/$(median "$p" max_ms direct); connected edge $(median "$p" connected edge), delivered edge $(median "$p" delivered_ratio edge) direct $(median "$p" delivered_ratio direct); gateway CPU ms/update edge $(median "$p" gateway_cpu_ms_per_update edge) direct $(median "$p" gateway_cpu_ms_per_update direct)" \
-            "SSE_CLIENTS=$clients SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+        summary sse "$clients clients, $SSE_RATE events/s, encode beside: $BESIDE (nice $BESIDE_NICENESS); edge/direct p99 $(paired "$p" p99_ms edge direct), p50 $(paired "$p" p50_ms edge direct); p50/p99/max ms edge $(median "$p" p50_ms edge)/$(median "$p" p99_ms edge)/$(median "$p" max_ms edge), direct $(median "$p" p50_ms direct)/$(median "$p" p99_ms direct)/$(median "$p" max_ms direct); connected edge $(median "$p" connected edge), delivered edge $(median "$p" delivered_ratio edge) direct $(median "$p" delivered_ratio direct); gateway CPU ms/update edge $(median "$p" gateway_cpu_ms_per_update edge) direct $(median "$p" gateway_cpu_ms_per_update direct)" \
+            "SSE_CLIENTS=$clients SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE BESIDE_NICENESS=$BESIDE_NICENESS"
     done
     beside_down
     edge_down
@@ -436,7 +438,7 @@ part_connmem() {
         record connmem "$r" nginx kib_per_connection "$eslope"
     done < <(slopes "$OUT/connmem-points.tsv")
     summary connmem "Pss per SSE connection under $SSE_RATE events/s (slope over $CONNMEM_CLIENTS clients): gateway $(median connmem kib_per_connection gateway) KiB, nginx $(median connmem kib_per_connection nginx) KiB (median of per-run slopes; range gateway $(range connmem kib_per_connection gateway), nginx $(range connmem kib_per_connection nginx))" \
-        "CONNMEM_CLIENTS=\"$CONNMEM_CLIENTS\" SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+        "CONNMEM_CLIENTS=\"$CONNMEM_CLIENTS\" SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE BESIDE_NICENESS=$BESIDE_NICENESS"
 }
 
 part_poll() {
@@ -455,7 +457,7 @@ part_poll() {
     beside_down
     gateway_down
     summary poll "$POLL_CLIENTS clients, $SSE_RATE events/s, direct: poll/sse gateway CPU per delivered update $(paired poll gateway_cpu_ms_per_update poll sse), p50 $(paired poll p50_ms poll sse), p99 $(paired poll p99_ms poll sse); CPU ms/update poll $(median poll gateway_cpu_ms_per_update poll) sse $(median poll gateway_cpu_ms_per_update sse); p50/p99 ms poll $(median poll p50_ms poll)/$(median poll p99_ms poll) sse $(median poll p50_ms sse)/$(median poll p99_ms sse); delivered poll $(median poll delivered_ratio poll) sse $(median poll delivered_ratio sse)" \
-        "POLL_CLIENTS=$POLL_CLIENTS SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE"
+        "POLL_CLIENTS=$POLL_CLIENTS SSE_RATE=$SSE_RATE SSE_SECONDS=$SSE_SECONDS BESIDE=$BESIDE BESIDE_NICENESS=$BESIDE_NICENESS"
 }
 
 # ingest: gateway (publish → stored), copy (the same rows by one COPY: the database's limit) and consume (publish →
@@ -495,52 +497,42 @@ part_ingest() {
 # --------------------------------------------------------------------------------- the stack as a user meets it
 
 # upload: the clip POSTed through the edge to ingest-api (only ingest-api and the gateway run: the jobs wait in the
-# queue unprocessed), vs the same curl command to a loopback sink that reads the body and throws it away.
+# queue unprocessed), vs a plain loopback copy of the same file: socat sends it over a 127.0.0.1 TCP connection to a
+# socat that writes it to a file beside the stack's storage (same disk), timed until the file is complete.
 part_upload() {
-    local clip r v out sink_port size cpu0
+    local clip r v out port size cpu0 copy receiver t0
     clip=$(clip_path noisy "$UPLOAD_CLIP")
     size=$(stat -c %s "$clip")
+    copy="$STATE/upload-copy.bin"
     stack_use upload
     stack_up 1 ingest-api progress-gateway
-    sink_port=$(free_port)
-    python3 - "$sink_port" <<'PY' &
-import socket, sys
-# A trivial HTTP sink: reads each request's body (Content-Length) and answers 200.
-server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
-while True:
-    conn, _ = server.accept()
-    with conn:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += conn.recv(65536)
-        head, body = data.split(b"\r\n\r\n", 1)
-        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
-        left = length - len(body)
-        while left > 0:
-            left -= len(conn.recv(min(left, 1 << 20)))
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-PY
-    SINK_PID=$!
     for ((r = 1; r <= RUNS; r++)); do
-        for v in $(abba "$r" edge sink); do
+        for v in $(abba "$r" edge copy); do
             log "upload $((size / 1048576)) MiB: run $r/$RUNS $v (load $(load))"
             if [[ $v == edge ]]; then
                 cpu0=$(cpu_of $(stack_pids))
                 out=$(curl -fsS -o /dev/null -w '%{time_total}' -H "$AUTH" -F "video=@$clip;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$EDGE/process")
                 record upload "$r" "$v" receiver_cpu "$(calc "$(cpu_of $(stack_pids)) - $cpu0")"
             else
-                cpu0=$(cpu_of "$SINK_PID")
-                out=$(curl -fsS -o /dev/null -w '%{time_total}' -H "$AUTH" -F "video=@$clip;type=video/mp4" -F key=bench.mp4 "http://127.0.0.1:$sink_port/process")
-                record upload "$r" "$v" receiver_cpu "$(calc "$(cpu_of "$SINK_PID") - $cpu0")"
+                rm -f "$copy"
+                port=$(free_port)
+                /usr/bin/time -f '%U %S' -o "$STATE/upload-copy.time" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" "CREATE:$copy" &
+                receiver=$!
+                until ss -Htln "sport = :$port" | grep -q .; do sleep 0.02; done
+                t0=$(now)
+                socat -u "OPEN:$clip,rdonly" "TCP:127.0.0.1:$port"
+                wait "$receiver"
+                out=$(calc "$(now) - $t0")
+                [[ $(stat -c %s "$copy") == "$size" ]] || die "upload: the loopback copy is $(stat -c %s "$copy") bytes, not $size"
+                record upload "$r" "$v" receiver_cpu "$(awk '{ printf "%.3f", $1 + $2 }' "$STATE/upload-copy.time")"
             fi
             record upload "$r" "$v" mb_per_second "$(calc "$size / 1000000 / $out")"
         done
     done
-    kill "$SINK_PID" 2>/dev/null || true
-    SINK_PID=
+    rm -f "$copy"
     stack_down
     stack_use pipe
-    summary upload "$((size / 1000000)) MB noisy clip: edge/loopback sink MB/s $(paired upload mb_per_second edge sink); MB/s edge $(median upload mb_per_second edge) sink $(median upload mb_per_second sink); receiver CPU-s edge (ingest-api, gateway, nginx) $(median upload receiver_cpu edge) sink $(median upload receiver_cpu sink)" \
+    summary upload "$((size / 1000000)) MB noisy clip: edge/loopback copy MB/s $(paired upload mb_per_second edge copy); MB/s edge $(median upload mb_per_second edge) copy $(median upload mb_per_second copy); receiver CPU-s edge (ingest-api, gateway, nginx) $(median upload receiver_cpu edge) copy (socat) $(median upload receiver_cpu copy)" \
         "UPLOAD_CLIP=$UPLOAD_CLIP"
 }
 

@@ -12,7 +12,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-APT_PACKAGES=(rabbitmq-server postgresql ffmpeg nginx chromium gettext-base curl jq fonts-dejavu-core) # jq: bench/run.sh; fonts: test clips draw text
+APT_PACKAGES=(rabbitmq-server postgresql ffmpeg nginx chromium gettext-base curl jq socat fonts-dejavu-core) # jq, socat: bench/run.sh; fonts: test clips draw text
 
 RABBIT_DIR="$VIDLINE_STATE/rabbitmq"
 NGINX_DIR="$VIDLINE_STATE/nginx"

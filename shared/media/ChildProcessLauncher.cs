@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Vidline.Media;
 
@@ -9,10 +10,13 @@ namespace Vidline.Media;
 /// The kernel means the parent <em>thread</em>: the one that forked. .NET forks from the calling thread, and a
 /// thread-pool thread may retire while its ffmpeg still runs, so every start happens on one dedicated thread that
 /// lives as long as the process.
+/// A child can also start at a lower CPU priority (<c>nice</c>), from its first instruction: threads inherit the
+/// value, so an encoder's worker threads are born with it too (setting it after the start would race their creation).
 /// </summary>
 internal static class ChildProcessLauncher
 {
     private const string Setpriv = "/usr/bin/setpriv";
+    private const string Nice = "/usr/bin/nice";
 
     private static readonly BlockingCollection<(Process Process, TaskCompletionSource Started)> Requests = new();
 
@@ -24,12 +28,19 @@ internal static class ChildProcessLauncher
         new Thread(Serve) { IsBackground = true, Name = "Vidline child process launcher" }.Start();
     }
 
-    /// <summary>The start info that runs <paramref name="executable"/> tied to this process.</summary>
-    public static ProcessStartInfo StartInfoFor(string executable, IEnumerable<string> arguments)
+    /// <summary>
+    /// The start info that runs <paramref name="executable"/> tied to this process, at <paramref name="niceness"/>
+    /// (0, the default, is this process's own priority; 19 the lowest).
+    /// </summary>
+    public static ProcessStartInfo StartInfoFor(string executable, IEnumerable<string> arguments, int niceness = 0)
     {
-        var info = new ProcessStartInfo(TiesChildren ? Setpriv : executable);
-        if (TiesChildren) foreach (var a in (string[])["--pdeathsig", "KILL", "--", executable]) info.ArgumentList.Add(a);
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // setpriv and nice each exec the next program in place: the child keeps one pid from setpriv to ffmpeg.
+        var command = new List<string>();
+        if (TiesChildren) command.AddRange([Setpriv, "--pdeathsig", "KILL", "--"]);
+        if (niceness > 0 && File.Exists(Nice)) command.AddRange([Nice, "-n", Math.Min(niceness, 19).ToString(CultureInfo.InvariantCulture)]);
+        command.Add(executable);
+        var info = new ProcessStartInfo(command[0]);
+        foreach (var argument in command.Skip(1).Concat(arguments)) info.ArgumentList.Add(argument);
         return info;
     }
 

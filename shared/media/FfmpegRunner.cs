@@ -37,19 +37,20 @@ public sealed partial class FfmpegRunner(MediaOptions options)
         Action<string>? onFullStderr = null,
         CancellationToken cancellationToken = default) =>
         RunAsync("ffmpeg", Options.FfmpegPath, ["-nostdin", "-hide_banner", "-y", .. arguments],
-            onStdoutLine, onFullStderr, cancellationToken);
+            Options.Niceness, onStdoutLine, onFullStderr, cancellationToken);
 
     public Task<FfmpegResult> RunFfprobeAsync(
         IReadOnlyList<string> arguments,
         Action<string>? onStdoutLine = null,
         CancellationToken cancellationToken = default) =>
         RunAsync("ffprobe", Options.FfprobePath, ["-hide_banner", .. arguments],
-            onStdoutLine, null, cancellationToken);
+            Options.Niceness, onStdoutLine, null, cancellationToken);
 
     private static async Task<FfmpegResult> RunAsync(
         string tool,
         string executable,
         IReadOnlyList<string> arguments,
+        int niceness,
         Action<string>? onStdoutLine,
         Action<string>? onFullStderr,
         CancellationToken cancellationToken)
@@ -63,7 +64,7 @@ public sealed partial class FfmpegRunner(MediaOptions options)
         // setpriv would start and then fail to find the tool; say plainly that it is missing instead.
         if (ResolveExecutable(executable) is not { } resolved)
             throw new FfmpegException(tool, -1, $"could not start '{executable}': not found", []);
-        var startInfo = ChildProcessLauncher.StartInfoFor(resolved, arguments);
+        var startInfo = ChildProcessLauncher.StartInfoFor(resolved, arguments, niceness);
         startInfo.RedirectStandardInput = true;
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;

@@ -8,6 +8,13 @@ public sealed class MediaOptions
     public string FfmpegPath { get; set; } = "ffmpeg";
     public string FfprobePath { get; set; } = "ffprobe";
 
+    /// <summary>
+    /// ffmpeg and ffprobe run this much nicer than the service (0–19; 0 = not lowered). Encoding is batch work that
+    /// takes every core it gets; on a shared machine the request path (uploads, progress events, SSE streams, the
+    /// broker, the database) must not queue behind it. A niced encoder still gets all the CPU nobody else wants.
+    /// </summary>
+    public int Niceness { get; set; } = 10;
+
     // Limits that reject uploads before they tie up a transcoder for hours.
     public int MaxWidth { get; set; } = 7680;
     public int MaxHeight { get; set; } = 4320;

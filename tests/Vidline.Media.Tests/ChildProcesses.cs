@@ -28,6 +28,32 @@ internal static class ChildProcesses
         return found;
     }
 
+    /// <summary>The child of this test process with <paramref name="marker"/> in its command line, if it is running.</summary>
+    public static int? WithArgument(string marker)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]) != Environment.ProcessId) continue;
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal)) return pid;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return null;
+    }
+
+    /// <summary>A process's nice value (field 19 of /proc/&lt;pid&gt;/stat).</summary>
+    public static int Niceness(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // After "pid (comm) " the fields start at 3 (state): field 19 is the 17th.
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]);
+    }
+
     /// <summary>Alive and not a zombie waiting to be reaped.</summary>
     public static bool IsAlive(int pid)
     {

@@ -100,6 +100,32 @@ public class FfmpegRunnerTests(TestMedia media)
         Assert.True(result.Duration > TimeSpan.Zero);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(0)]
+    public async Task Ffmpeg_runs_at_the_configured_niceness(int niceness)
+    {
+        var runner = new FfmpegRunner(new MediaOptions { Niceness = niceness });
+        // A marker in the command line finds this run's ffmpeg among the other tests' children.
+        var marker = $"vidline-niceness-{Guid.NewGuid():N}";
+        var args = new List<string> { "-progress", "pipe:1", "-nostats", "-re" };
+        HardenedInput.AddTo(args, media.Clip720);
+        args.AddRange(["-metadata", $"comment={marker}", "-f", "null", "-"]);
+        using var stop = new CancellationTokenSource();
+        int? seen = null;
+
+        var run = runner.RunFfmpegAsync(args, _ =>
+        {
+            if (seen is not null || ChildProcesses.WithArgument(marker) is not { } pid) return;
+            seen = ChildProcesses.Niceness(pid);
+            stop.Cancel();
+        }, cancellationToken: stop.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        // nice adds to the caller's own value (a test runner may itself run niced).
+        Assert.Equal(Math.Min(ChildProcesses.Niceness(Environment.ProcessId) + niceness, 19), seen);
+    }
+
     [Fact]
     public async Task A_throwing_callback_stops_ffmpeg_and_surfaces()
     {
