@@ -60,6 +60,8 @@ RESUME_AT=${RESUME_AT:-40}
 CONFIGURATION=Release
 for part in $PARTS; do [[ " $ALL_PARTS " == *" $part "* ]] || die "unknown part $part (expected some of: $ALL_PARTS)"; done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS=$RUNS: expected a positive number"
+[[ $RESUME_AT =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v p="$RESUME_AT" 'BEGIN { exit !(p > 0 && p < 100) }' ||
+    die "RESUME_AT=$RESUME_AT: expected a percent between 0 and 100"
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
 OUT="$BENCH_DIR/results/$RUN_ID"
