@@ -351,7 +351,7 @@ resume_tree_pids() { local p; for p in "$@"; do tree "$p"; done | sort -u; }
 resume_count() { awk -F'\t' -v v="$1" -v m="$2" '$2 == v && $3 == m && $4 > 0 { n++ } END { print n + 0 }' "$OUT/resume.tsv"; }
 resume_once() { # VARIANT RUN CLIP
     local v=$1 r=$2 clip=$3 job t_submit follower mark_file events t_mark percent t_done cpu0 tpid ffmpeg=() p i
-    local dir assembly others
+    local dir assembly others t_event
     mark_file="$OUT/work/resume-$r-$v.mark" events="$OUT/resume-$r-$v.events"
     t_submit=$(now)
     job=$(submit "$clip")
@@ -362,19 +362,18 @@ resume_once() { # VARIANT RUN CLIP
         kill -0 "$follower" 2>/dev/null || die "job $job: its stream ended before transcoding reached $RESUME_AT % (logs: $STATE/logs)"
         sleep 0.05
     done
-    read -r _ percent <"$mark_file"
+    # The span starts here in both variants (the strike comes first; the CPU samples, which take a moment, after it).
+    t_mark=$(now)
     tpid=$(cat "$STATE/pids/transcoder.pid")
     if [[ $v == undisturbed ]]; then
         cpu0=$(cpu_of $(resume_tree_pids $(stack_pids)))
-        t_mark=$(now)
     else
-        # The killed process's CPU dies with it: the window counts the other processes from here and the new
-        # transcoder from its start.
+        for p in $(cat "/proc/$tpid/task/"*/children 2>/dev/null); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != ffmpeg ]] || ffmpeg+=("$p"); done
+        kill -KILL "$tpid"
+        # The killed process's CPU died with it: the span counts the other processes from here and the new transcoder
+        # from its start.
         others=$(stack_pids | grep -vx "$tpid")
         cpu0=$(cpu_of $(resume_tree_pids $others))
-        for p in $(tree "$tpid"); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != ffmpeg ]] || ffmpeg+=("$p"); done
-        t_mark=$(now)
-        kill -KILL "$tpid"
         wait "$tpid" 2>/dev/null || true
         # Its ffmpeg dies by pdeathsig; one still alive after 5 s is a finding, and is killed so it costs nothing more.
         local outlived=0
@@ -397,7 +396,9 @@ resume_once() { # VARIANT RUN CLIP
     record resume "$r" "$v" remaining_wall "$(calc "$t_done - $t_mark")"
     record resume "$r" "$v" remaining_cpu "$(calc "$(cpu_of $(resume_tree_pids $(stack_pids))) - $cpu0")"
     record resume "$r" "$v" job_wall "$(calc "$t_done - $t_submit")"
+    read -r t_event percent <"$mark_file"
     record resume "$r" "$v" mark_percent "$percent"
+    record resume "$r" "$v" event_to_mark "$(calc "$t_mark - $t_event")"
     # "resuming after segment n ..." is the transcoder's progress message when it goes on from earlier segments; 0: it
     # started again from zero (or was not struck).
     record resume "$r" "$v" resumed_after "$(awk 'match($0, /resuming after segment [0-9]+/) { print substr($0, RSTART + 23, RLENGTH - 23); f = 1; exit }
@@ -417,7 +418,7 @@ part_resume() {
     stack_down
     stack_use pipe
     [[ $(resume_count undisturbed resumed_after) == 0 ]] || say "WARNING: resume: an undisturbed run's transcode said it was resuming"
-    summary resume "$RESUME_CLIP s synthetic clip, kill -9 of the transcoder when transcoding first reports >= $RESUME_AT % (median $(median resume mark_percent struck) %; undisturbed mark $(median resume mark_percent undisturbed) %), a new process started at once: strike → completed / the same span undisturbed: wall $(paired resume remaining_wall struck undisturbed), CPU $(paired resume remaining_cpu struck undisturbed); medians s struck $(median resume remaining_wall struck) undisturbed $(median resume remaining_wall undisturbed) (whole job undisturbed $(median resume job_wall undisturbed)), CPU-s $(median resume remaining_cpu struck) / $(median resume remaining_cpu undisturbed); kill → new transcoder healthy $(median resume restart_seconds struck) s; resumed in $(resume_count struck resumed_after) of $RUNS struck runs (after segment $(median resume resumed_after struck), median; a run from zero says 0), an ffmpeg at work at the strike in $(resume_count struck ffmpeg_at_strike) of $RUNS, one outliving the kill in $(resume_count struck outlived)" \
+    summary resume "$RESUME_CLIP s synthetic clip, kill -9 of the transcoder when transcoding first reports >= $RESUME_AT % (medians: reported $(median resume mark_percent struck) % struck, $(median resume mark_percent undisturbed) % undisturbed; the strike $(median resume event_to_mark struck) s after that event arrived), a new process started at once: strike → completed / the same span undisturbed: wall $(paired resume remaining_wall struck undisturbed), CPU $(paired resume remaining_cpu struck undisturbed); medians s struck $(median resume remaining_wall struck) undisturbed $(median resume remaining_wall undisturbed) (whole job undisturbed $(median resume job_wall undisturbed)), CPU-s $(median resume remaining_cpu struck) / $(median resume remaining_cpu undisturbed); kill → new transcoder healthy $(median resume restart_seconds struck) s; resumed in $(resume_count struck resumed_after) of $RUNS struck runs (after segment $(median resume resumed_after struck), median; a run from zero says 0), an ffmpeg at work at the strike in $(resume_count struck ffmpeg_at_strike) of $RUNS, one outliving the kill in $(resume_count struck outlived)" \
         "RESUME_CLIP=$RESUME_CLIP RESUME_AT=$RESUME_AT"
 }
 
@@ -756,7 +757,7 @@ expected_minutes() {
         -v mclip="$MEMORY_CLIP" -v rclip="$RESUME_CLIP" 'BEGIN {
         nk = split(kinds, k, " "); nc = split(clips, c, " "); ns = split(sse, s, " "); nm = split(connmem, m, " ")
         if (index(parts, " pipeline ")) for (i = 1; i <= nc; i++) t += runs * nk * (c[i] * 4 + 30)
-        if (index(parts, " resume ")) t += runs * 2 * (rclip * 2 + 15) + 30
+        if (index(parts, " resume ")) t += runs * 2 * (rclip * 1.5 + 10) + 30
         if (index(parts, " sse ")) for (i = 1; i <= ns; i++) t += runs * 2 * (sec + s[i] / 500 + 15)
         if (index(parts, " connmem ")) for (i = 1; i <= nm; i++) t += runs * (sec + m[i] / 500 + 30)
         if (index(parts, " poll ")) t += runs * 2 * (sec + 20)
