@@ -6,6 +6,8 @@
 #
 #   pipeline   a clip through the whole pipeline (edge → ingest → transcoder → validator → packager) vs bench/bare.sh
 #              (the same output by hand) vs bench/limit.sh (the same ladder to -f null): wall and CPU-seconds
+#   resume     kill -9 of the transcoder when transcoding reaches RESUME_AT %, a new one started at once: strike →
+#              completed vs the same span of the job undisturbed (the goal: ≤ 1.2x the work that was left)
 #   sse        SSE streams through the edge (make run's nginx) vs straight to the gateway, latency from each event's
 #              scheduled send time, at SSE_CLIENTS clients and SSE_RATE events/s, with an encode running beside it
 #   connmem    memory per SSE connection: slope of the gateway's (and nginx's) Pss over client count, under traffic
@@ -22,21 +24,21 @@
 # of the same run) and reported as the median of those paired ratios with their min–max; absolute figures are medians.
 #
 # Knobs (environment; defaults in brackets):
-#   PARTS [pipeline sse connmem poll ingest upload progress jobs memory coldstart]  RUNS [5]  SKIP_BUILD=1
+#   PARTS [pipeline resume sse connmem poll ingest upload progress jobs memory coldstart]  RUNS [5]  SKIP_BUILD=1
 #   CLIPS [10 60 300] (seconds)  KINDS [synthetic noisy]  CLIP_LOOP_SECONDS [10]
 #   SSE_CLIENTS [1000 10000]  SSE_RATE [1000] (events/s)  SSE_SECONDS [20]  BESIDE [1] (an encode runs beside)
 #   BESIDE_NICENESS [10] (the encode beside runs as niced as the transcoder's, Media:Niceness; 0 = not niced)
 #   CONNMEM_CLIENTS [500 2000 5000 10000]  POLL_CLIENTS [1000]  INGEST_COUNT [50000]
-#   UPLOAD_CLIP [60]  PROGRESS_CLIP [10]  JOBS [6]  JOBS_CLIP [10]  MEMORY_CLIP [10]
+#   UPLOAD_CLIP [60]  PROGRESS_CLIP [10]  JOBS [6]  JOBS_CLIP [10]  MEMORY_CLIP [10]  RESUME_CLIP [60]  RESUME_AT [40] (%)
 # Smoke run of everything (figures meaningless, every code path exercised): RUNS=1 CLIPS=10 KINDS=synthetic
 #   SSE_CLIENTS=50 SSE_RATE=100 SSE_SECONDS=3 CONNMEM_CLIENTS="20 50" POLL_CLIENTS=50 INGEST_COUNT=2000 UPLOAD_CLIP=10
-#   JOBS=2 bash bench/run.sh
+#   JOBS=2 RESUME_CLIP=10 bash bench/run.sh
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/lib.sh
 source "$BENCH_DIR/../scripts/lib.sh"
 
-ALL_PARTS="pipeline sse connmem poll ingest upload progress jobs memory coldstart"
+ALL_PARTS="pipeline resume sse connmem poll ingest upload progress jobs memory coldstart"
 PARTS=${PARTS:-$ALL_PARTS}
 RUNS=${RUNS:-5}
 CLIPS=${CLIPS:-10 60 300}
@@ -55,9 +57,13 @@ PROGRESS_CLIP=${PROGRESS_CLIP:-10}
 JOBS=${JOBS:-6}
 JOBS_CLIP=${JOBS_CLIP:-10}
 MEMORY_CLIP=${MEMORY_CLIP:-10}
+RESUME_CLIP=${RESUME_CLIP:-60}
+RESUME_AT=${RESUME_AT:-40}
 CONFIGURATION=Release
 for part in $PARTS; do [[ " $ALL_PARTS " == *" $part "* ]] || die "unknown part $part (expected some of: $ALL_PARTS)"; done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS=$RUNS: expected a positive number"
+[[ $RESUME_AT =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v p="$RESUME_AT" 'BEGIN { exit !(p > 0 && p < 100) }' ||
+    die "RESUME_AT=$RESUME_AT: expected a percent between 0 and 100"
 
 RUN_ID=$(date +%Y%m%d-%H%M%S)
 OUT="$BENCH_DIR/results/$RUN_ID"
@@ -334,6 +340,88 @@ part_pipeline() {
         done
     done
     stack_down
+}
+
+# resume: kill -9 of the transcoder mid-encode, then a new transcoder process on the same configuration, vs the same job
+# left alone. Both variants follow the job's stream through the edge; the mark is the moment the transcoding stage
+# first reports >= RESUME_AT %. Undisturbed: mark → done is the work that was left. Struck: at the mark the transcoder
+# (and by pdeathsig its ffmpeg) is killed and started again; mark → done is strike → completed, the restarted
+# process's own start-up included, as a user would wait for it. CPU-seconds of the stack over the same window.
+resume_tree_pids() { local p; for p in "$@"; do tree "$p"; done | sort -u; }
+# resume_count VARIANT METRIC: in how many runs the metric was above 0. Counted, not averaged: a struck run that started
+# again from zero, or whose kill found no ffmpeg at work, shows.
+resume_count() { awk -F'\t' -v v="$1" -v m="$2" '$2 == v && $3 == m && $4 > 0 { n++ } END { print n + 0 }' "$OUT/resume.tsv"; }
+resume_once() { # VARIANT RUN CLIP
+    local v=$1 r=$2 clip=$3 job t_submit follower mark_file events t_mark percent t_done cpu0 tpid ffmpeg=() p i
+    local dir assembly others t_event
+    mark_file="$OUT/work/resume-$r-$v.mark" events="$OUT/resume-$r-$v.events"
+    t_submit=$(now)
+    job=$(submit "$clip")
+    python3 -u "$BENCH_DIR/stream-mark.py" "http://127.0.0.1:$EDGE/jobs/$job/stream" "$AUTH" transcoding "$RESUME_AT" \
+        "$mark_file" >"$events" &
+    follower=$!
+    until [[ -s $mark_file ]]; do
+        kill -0 "$follower" 2>/dev/null || die "job $job: its stream ended before transcoding reached $RESUME_AT % (logs: $STATE/logs)"
+        sleep 0.05
+    done
+    # The span starts here in both variants (the strike comes first; the CPU samples, which take a moment, after it).
+    t_mark=$(now)
+    tpid=$(cat "$STATE/pids/transcoder.pid")
+    if [[ $v == undisturbed ]]; then
+        cpu0=$(cpu_of $(resume_tree_pids $(stack_pids)))
+    else
+        for p in $(cat "/proc/$tpid/task/"*/children 2>/dev/null); do [[ $(cat "/proc/$p/comm" 2>/dev/null) != ffmpeg ]] || ffmpeg+=("$p"); done
+        kill -KILL "$tpid"
+        # The killed process's CPU died with it: the span counts the other processes from here and the new transcoder
+        # from its start.
+        others=$(stack_pids | grep -vx "$tpid")
+        cpu0=$(cpu_of $(resume_tree_pids $others))
+        wait "$tpid" 2>/dev/null || true
+        # Its ffmpeg dies by pdeathsig; one still alive after 5 s is a finding, and is killed so it costs nothing more.
+        local outlived=0
+        for p in "${ffmpeg[@]}"; do
+            for ((i = 0; i < 50; i++)); do pid_running "$p" || break; sleep 0.1; done
+            if pid_running "$p"; then outlived=$((outlived + 1)); kill -KILL "$p" 2>/dev/null || true; fi
+        done
+        ((outlived == 0)) || log "resume run $r: $outlived process(es) of the killed transcoder outlived it"
+        IFS=$'\t' read -r dir assembly < <(manifest --where name=transcoder project assembly)
+        start_service transcoder "$dir" "$assembly" "${STACK_PORT[transcoder]}" "$STACK_VHOST" "$STACK_DB"
+        wait_healthy transcoder "${STACK_PORT[transcoder]}"
+        record resume "$r" "$v" restart_seconds "$(calc "$(now) - $t_mark")"
+        record resume "$r" "$v" ffmpeg_at_strike "${#ffmpeg[@]}"
+        record resume "$r" "$v" outlived "$outlived"
+    fi
+    wait "$follower" || die "job $job: its stream ended without a done event (logs: $STATE/logs)"
+    t_done=$(awk '$2 == "event:" && $3 == "done" { print $1; exit }' "$events")
+    [[ $(curl -fsS -H "$AUTH" "http://127.0.0.1:$EDGE/jobs/$job" | jq -r .status) == completed ]] ||
+        die "job $job did not complete (logs: $STATE/logs)"
+    record resume "$r" "$v" remaining_wall "$(calc "$t_done - $t_mark")"
+    record resume "$r" "$v" remaining_cpu "$(calc "$(cpu_of $(resume_tree_pids $(stack_pids))) - $cpu0")"
+    record resume "$r" "$v" job_wall "$(calc "$t_done - $t_submit")"
+    read -r t_event percent <"$mark_file"
+    record resume "$r" "$v" mark_percent "$percent"
+    record resume "$r" "$v" event_to_mark "$(calc "$t_mark - $t_event")"
+    # "resuming after segment n ..." is the transcoder's progress message when it goes on from earlier segments; 0: it
+    # started again from zero (or was not struck).
+    record resume "$r" "$v" resumed_after "$(awk 'match($0, /resuming after segment [0-9]+/) { print substr($0, RSTART + 23, RLENGTH - 23); f = 1; exit }
+        END { if (!f) print 0 }' "$events")"
+}
+part_resume() {
+    local clip r v
+    clip=$(clip_path synthetic "$RESUME_CLIP")
+    stack_use resume
+    stack_up
+    for ((r = 1; r <= RUNS; r++)); do
+        for v in $(abba "$r" undisturbed struck); do
+            log "resume ${RESUME_CLIP}s at $RESUME_AT %: run $r/$RUNS $v (load $(load))"
+            resume_once "$v" "$r" "$clip"
+        done
+    done
+    stack_down
+    stack_use pipe
+    [[ $(resume_count undisturbed resumed_after) == 0 ]] || say "WARNING: resume: an undisturbed run's transcode said it was resuming"
+    summary resume "$RESUME_CLIP s synthetic clip, kill -9 of the transcoder when transcoding first reports >= $RESUME_AT % (medians: reported $(median resume mark_percent struck) % struck, $(median resume mark_percent undisturbed) % undisturbed; the strike $(median resume event_to_mark struck) s after that event arrived), a new process started at once: strike → completed / the same span undisturbed: wall $(paired resume remaining_wall struck undisturbed), CPU $(paired resume remaining_cpu struck undisturbed); medians s struck $(median resume remaining_wall struck) undisturbed $(median resume remaining_wall undisturbed) (whole job undisturbed $(median resume job_wall undisturbed)), CPU-s $(median resume remaining_cpu struck) / $(median resume remaining_cpu undisturbed); kill → new transcoder healthy $(median resume restart_seconds struck) s; resumed in $(resume_count struck resumed_after) of $RUNS struck runs (after segment $(median resume resumed_after struck), median; a run from zero says 0), an ffmpeg at work at the strike in $(resume_count struck ffmpeg_at_strike) of $RUNS, one outliving the kill in $(resume_count struck outlived)" \
+        "RESUME_CLIP=$RESUME_CLIP RESUME_AT=$RESUME_AT"
 }
 
 # --------------------------------------------------------------------------------------- the gateway under load
@@ -658,9 +746,10 @@ part_coldstart() {
 expected_minutes() {
     awk -v parts=" $PARTS " -v runs="$RUNS" -v clips="$CLIPS" -v kinds="$KINDS" -v sse="$SSE_CLIENTS" -v sec="$SSE_SECONDS" \
         -v connmem="$CONNMEM_CLIENTS" -v ingest="$INGEST_COUNT" -v jobs="$JOBS" -v jclip="$JOBS_CLIP" -v pclip="$PROGRESS_CLIP" \
-        -v mclip="$MEMORY_CLIP" 'BEGIN {
+        -v mclip="$MEMORY_CLIP" -v rclip="$RESUME_CLIP" 'BEGIN {
         nk = split(kinds, k, " "); nc = split(clips, c, " "); ns = split(sse, s, " "); nm = split(connmem, m, " ")
         if (index(parts, " pipeline ")) for (i = 1; i <= nc; i++) t += runs * nk * (c[i] * 4 + 30)
+        if (index(parts, " resume ")) t += runs * 2 * (rclip * 1.5 + 10) + 30
         if (index(parts, " sse ")) for (i = 1; i <= ns; i++) t += runs * 2 * (sec + s[i] / 500 + 15)
         if (index(parts, " connmem ")) for (i = 1; i <= nm; i++) t += runs * (sec + m[i] / 500 + 30)
         if (index(parts, " poll ")) t += runs * 2 * (sec + 20)
