@@ -120,6 +120,28 @@ public class QualityMeterTests(TestMedia media)
     }
 
     [Fact]
+    public async Task Reading_a_ladder_takes_one_ffprobe_per_rendition_and_one_for_the_sound_they_share()
+    {
+        var renditions = await media.Ladder720Async();
+        var source = await new MediaProbe(media.Runner).ProbeAsync(media.Clip720);
+        // An ffprobe that notes each run, then is the real one.
+        var log = media.In("ffprobe-runs.log");
+        var counting = media.In("counting-ffprobe.sh");
+        await File.WriteAllTextAsync(counting, $"#!/bin/sh\necho \"$*\" >> '{log}'\nexec ffprobe \"$@\"\n");
+        File.SetUnixFileMode(counting, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var meter = new QualityMeter(new FfmpegRunner(new MediaOptions { FfprobePath = counting }), new LadderOptions());
+
+        var readings = await meter.MeasureAllAsync(renditions, media.Clip720, source);
+
+        // Fragmented renditions state no frame count: it is counted, in the same run.
+        Assert.All(readings, r => Assert.Equal((90L, true), (r.Measurement!.Structure.FrameCount, r.Measurement.Structure.HasAudio)));
+        var runs = await File.ReadAllLinesAsync(log);
+        Assert.Equal(renditions.Count + 1, runs.Length);
+        Assert.Single(runs, run => run.Contains(renditions[0].AudioPath!));
+        Assert.All(renditions, r => Assert.Single(runs, run => run.Contains(r.Path)));
+    }
+
+    [Fact]
     public async Task Detects_that_this_ffmpeg_lacks_libvmaf() =>
         Assert.False(await new QualityMeter(media.Runner, new LadderOptions()).HasVmafAsync());
 }
