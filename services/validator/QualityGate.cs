@@ -45,8 +45,8 @@ public sealed class QualityGateOptions
     public double FreezePsnrDrop { get; set; } = 3;
 
     /// <summary>
-    /// Also report each rendition scaled back up against the source at full size. Never judged, and it costs about a
-    /// third of the validation pass, so it is off unless someone wants the figures.
+    /// Also report each rendition scaled back up against the source at full size. Never judged, and it costs a quarter
+    /// or more of the validation pass, so it is off unless someone wants the figures.
     /// </summary>
     public bool FullSizeScores { get; set; }
 

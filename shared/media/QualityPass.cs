@@ -9,8 +9,8 @@ namespace Vidline.Media;
 /// prepared (<see cref="SourcePicture"/>) once and split to every comparison; rendition <c>i</c> is input <c>i + 1</c>,
 /// read only through <see cref="HardenedInput"/>. Per rendition the graph compares it with the source scaled to its
 /// size (encode loss, its PSNR frame by frame into <see cref="PsnrLogs"/>), looks for frozen and black stretches in it
-/// and, when asked for the full-size figures, compares it scaled up with the source at full size (a third of the pass's
-/// work, for figures the gate only reports). The source's own frozen and black stretches are looked for once,
+/// and, when asked for the full-size figures, compares it scaled up with the source at full size (a quarter or more of the
+/// pass's work, for figures the gate only reports). The source's own frozen and black stretches are looked for once,
 /// at the smallest rendition's size: the detectors see motion there as well as at full size and need far fewer pixels.
 /// </summary>
 internal sealed class QualityPass
