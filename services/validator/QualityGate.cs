@@ -44,6 +44,12 @@ public sealed class QualityGateOptions
     /// <summary>How much worse than the whole a frozen stretch must score to count as the source moving under it.</summary>
     public double FreezePsnrDrop { get; set; } = 3;
 
+    /// <summary>
+    /// Also report each rendition scaled back up against the source at full size. Never judged, and it costs a quarter
+    /// or more of the validation pass, so it is off unless someone wants the figures.
+    /// </summary>
+    public bool FullSizeScores { get; set; }
+
     public (double Ssim, double Psnr, double Vmaf) MinimumsFor(string rung) =>
         Rungs.TryGetValue(rung, out var r)
             ? (r.MinSsim ?? MinSsim, r.MinPsnr ?? MinPsnr, r.MinVmaf ?? MinVmaf)
@@ -57,6 +63,9 @@ public sealed class QualityGateOptions
 /// </summary>
 public sealed class QualityGate(QualityGateOptions options)
 {
+    /// <summary>Whether the scores carry the full-size figures, which the measurement must then include.</summary>
+    public bool ReportsFullSize => options.FullSizeScores;
+
     public QualityScore Judge(RenditionTarget rendition, MediaInfo source, RenditionMeasurement m)
     {
         var problems = new List<string>();
@@ -95,10 +104,11 @@ public sealed class QualityGate(QualityGateOptions options)
         if (loss.Psnr < minPsnr) problems.Add($"PSNR {loss.Psnr:0.##} dB (minimum {minPsnr})");
         if (loss.Vmaf < minVmaf) problems.Add($"VMAF {loss.Vmaf:0.##} (minimum {minVmaf})");
 
-        return new QualityScore(rendition.Name, Math.Round(loss.Ssim, 4), Math.Round(loss.Psnr, 2),
-            loss.Vmaf is null ? null : Math.Round(loss.Vmaf.Value, 2), problems.Count == 0,
-            Math.Round(m.FullSize.Ssim, 4), Math.Round(m.FullSize.Psnr, 2), problems);
+        return new QualityScore(rendition.Name, Math.Round(loss.Ssim, 4), Math.Round(loss.Psnr, 2), Rounded(loss.Vmaf, 2),
+            problems.Count == 0, Rounded(m.FullSize?.Ssim, 4), Rounded(m.FullSize?.Psnr, 2), problems);
     }
+
+    private static double? Rounded(double? score, int digits) => score is { } s ? Math.Round(s, digits) : null;
 
     /// <summary>A rendition that could not be measured at all (ffmpeg could not decode or read it).</summary>
     public QualityScore Unreadable(string rendition, string why) =>

@@ -13,7 +13,7 @@ public sealed class RenditionInspector(QualityMeter meter, QualityGate gate, IMe
     {
         var files = renditions.Select(r => RenditionFile.From(r, store)).ToList();
         var sourcePath = store.PathFor(sourceKey);
-        var readings = await meter.MeasureAllAsync(files, sourcePath, source, cancellationToken, onProgress);
+        var readings = await meter.MeasureAllAsync(files, sourcePath, source, cancellationToken, onProgress, gate.ReportsFullSize);
         // A rendition ffmpeg cannot read is the gate's finding, not a crash of the stage (FailureVerdict hides the
         // server's folders ffmpeg names).
         return readings.Select(r => r.Unreadable is { } e

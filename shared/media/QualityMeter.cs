@@ -28,7 +28,8 @@ public sealed record RenditionStructure(int Width, int Height, double DurationSe
 /// <summary>
 /// Everything the gate needs to judge one rendition. <c>EncodeLoss</c> compares the rendition with the source
 /// scaled to the rendition's own size: what the encoder lost. <c>FullSize</c> compares it, scaled back up, with the
-/// source at its own size: that also counts the resolution the rung gives up by design, so it is information only.
+/// source at its own size: that also counts the resolution the rung gives up by design, so it is information only,
+/// and null unless it was asked for.
 /// </summary>
 /// <param name="FrameRate">The rate the rendition should run at (the source's, capped).</param>
 /// <param name="EncodeErrors">The encode loss frame by frame, to judge stretches of the video.</param>
@@ -36,7 +37,7 @@ public sealed record RenditionMeasurement(
     RenditionStructure Structure,
     double FrameRate,
     QualityMeasurement EncodeLoss,
-    QualityMeasurement FullSize,
+    QualityMeasurement? FullSize,
     FrameErrors EncodeErrors,
     IReadOnlyList<TimeSpanOfVideo> RenditionFreezes,
     IReadOnlyList<TimeSpanOfVideo> SourceFreezes,
@@ -64,9 +65,9 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
 
     /// <summary>One rendition alone; a rendition ffmpeg or ffprobe cannot read throws its <see cref="FfmpegException"/>.</summary>
     public async Task<RenditionMeasurement> MeasureAsync(RenditionFile rendition, string sourcePath, MediaInfo source,
-        CancellationToken cancellationToken = default, Action<double>? onProgress = null)
+        CancellationToken cancellationToken = default, Action<double>? onProgress = null, bool fullSize = false)
     {
-        var reading = (await MeasureAllAsync([rendition], sourcePath, source, cancellationToken, onProgress).ConfigureAwait(false))[0];
+        var reading = (await MeasureAllAsync([rendition], sourcePath, source, cancellationToken, onProgress, fullSize).ConfigureAwait(false))[0];
         if (reading.Unreadable is { } e) ExceptionDispatchInfo.Throw(e);
         return reading.Measurement!;
     }
@@ -77,16 +78,25 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
     /// disk, cancellation) still throws.
     /// </summary>
     /// <param name="onProgress">Called with the percent of the source compared so far (0–100, never decreasing, 100 at the end).</param>
+    /// <param name="fullSize">Also compare each rendition, scaled back up, with the source at full size (<see cref="RenditionMeasurement.FullSize"/>).</param>
     public async Task<IReadOnlyList<RenditionReading>> MeasureAllAsync(
         IReadOnlyList<RenditionFile> renditions, string sourcePath, MediaInfo source,
-        CancellationToken cancellationToken = default, Action<double>? onProgress = null)
+        CancellationToken cancellationToken = default, Action<double>? onProgress = null, bool fullSize = false)
     {
         var readings = new RenditionReading?[renditions.Count];
         var structures = new RenditionStructure?[renditions.Count];
+        // Every rung shares one sound track: it is read once, and a track ffprobe cannot read fails every rung that has it.
+        var sounds = new Dictionary<string, Task<string>>();
+        Task<string> SoundOf(string path) =>
+            sounds.TryGetValue(path, out var probe) ? probe : sounds[path] = ProbeSoundAsync(path, cancellationToken);
         // A rendition ffprobe cannot read is broken before any picture is compared, and stays out of the pass.
         for (var i = 0; i < renditions.Count; i++)
         {
-            try { structures[i] = await ReadStructureAsync(renditions[i].Path, renditions[i].AudioPath, cancellationToken).ConfigureAwait(false); }
+            try
+            {
+                var picture = await ProbePictureAsync(renditions[i].Path, cancellationToken).ConfigureAwait(false);
+                structures[i] = Structure(picture, renditions[i].AudioPath is { } audio ? await SoundOf(audio).ConfigureAwait(false) : null);
+            }
             catch (FfmpegException e) when (IsRenditionFault(e, cancellationToken)) { readings[i] = new RenditionReading(renditions[i], null, e); }
         }
 
@@ -103,7 +113,7 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
                 try
                 {
                     var measured = await RunPassAsync(group.Select(i => (renditions[i], structures[i]!)).ToList(), sourcePath, source,
-                        picture, vmaf, percent => progress.Report(from + (to - from) * percent / 100), cancellationToken).ConfigureAwait(false);
+                        picture, vmaf, fullSize, percent => progress.Report(from + (to - from) * percent / 100), cancellationToken).ConfigureAwait(false);
                     for (var k = 0; k < group.Count; k++) readings[group[k]] = new RenditionReading(renditions[group[k]], measured[k], null);
                 }
                 catch (FfmpegException e) when (IsRenditionFault(e, cancellationToken))
@@ -136,9 +146,9 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
 
     private async Task<IReadOnlyList<RenditionMeasurement>> RunPassAsync(
         IReadOnlyList<(RenditionFile File, RenditionStructure Structure)> renditions, string sourcePath, MediaInfo source,
-        SourcePicture picture, bool vmaf, Action<double> onPercent, CancellationToken cancellationToken)
+        SourcePicture picture, bool vmaf, bool fullSize, Action<double> onPercent, CancellationToken cancellationToken)
     {
-        var pass = new QualityPass(renditions.Select(r => r.File).ToList(), sourcePath, source, picture, vmaf,
+        var pass = new QualityPass(renditions.Select(r => r.File).ToList(), sourcePath, source, picture, vmaf, fullSize,
             Math.Max(1, Environment.ProcessorCount), Path.Combine(Path.GetTempPath(), $"vidline-psnr-{Guid.NewGuid():N}"));
         var parser = new FfmpegProgressParser();
         void OnLine(string line)
@@ -156,7 +166,8 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
                 // Read line by line: an hour of video is a few hundred thousand lines.
                 var errors = FrameErrors.Parse(File.Exists(pass.PsnrLogs[i]) ? File.ReadLines(pass.PsnrLogs[i]) : [], picture.FrameRate);
                 return new RenditionMeasurement(r.Structure, picture.FrameRate,
-                    Parse(stderr, vmaf, QualityPass.EncodeName(i)), Parse(stderr, expectVmaf: false, pass.FullSizeName(i)), errors,
+                    Parse(stderr, vmaf, QualityPass.EncodeName(i)),
+                    pass.FullSize ? Parse(stderr, expectVmaf: false, pass.FullSizeName(i)) : null, errors,
                     Events(stderr, QualityPass.RenditionBranch(i), "lavfi.freezedetect.freeze", end),
                     Events(stderr, QualityPass.SourceBranch, "lavfi.freezedetect.freeze", end),
                     Events(stderr, QualityPass.RenditionBranch(i), "lavfi.black", end),
@@ -177,17 +188,20 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
     public async Task<RenditionStructure> ReadStructureAsync(string picturePath, string? audioPath = null,
         CancellationToken cancellationToken = default)
     {
-        var picture = await ProbeAsync(picturePath, ["-show_entries", "stream=codec_type,width,height,start_time,duration,nb_frames:format=duration"],
-            cancellationToken).ConfigureAwait(false);
-        var sound = audioPath is null ? null : await ProbeAsync(audioPath, ["-show_entries", "stream=codec_type,start_time,duration:format=duration"],
-            cancellationToken).ConfigureAwait(false);
-        var structure = Structure(picture, sound);
-        if (structure.FrameCount > 0) return structure;
-        // Fragmented files and playlists carry no frame count in their headers: count the picture's packets instead.
-        var counted = await ProbeAsync(picturePath, ["-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets"],
-            cancellationToken).ConfigureAwait(false);
-        return structure with { FrameCount = ReadPacketCount(counted) };
+        var picture = await ProbePictureAsync(picturePath, cancellationToken).ConfigureAwait(false);
+        return Structure(picture, audioPath is null ? null : await ProbeSoundAsync(audioPath, cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>
+    /// The picture's file in one ffprobe run. Fragmented files and playlists carry no frame count in their headers,
+    /// so the packets are counted in the same run (reading packets costs little next to starting a second ffprobe).
+    /// </summary>
+    private Task<string> ProbePictureAsync(string path, CancellationToken cancellationToken) =>
+        ProbeAsync(path, ["-count_packets", "-show_entries", "stream=codec_type,width,height,start_time,duration,nb_frames,nb_read_packets:format=duration"],
+            cancellationToken);
+
+    private Task<string> ProbeSoundAsync(string path, CancellationToken cancellationToken) =>
+        ProbeAsync(path, ["-show_entries", "stream=codec_type,start_time,duration:format=duration"], cancellationToken);
 
     private async Task<string> ProbeAsync(string path, IEnumerable<string> entries, CancellationToken cancellationToken)
     {
@@ -209,7 +223,7 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
         var audio = StreamOf(soundDoc ?? pictureDoc, "audio");
         return new RenditionStructure(
             (int)(Number(video.Element, "width") ?? 0), (int)(Number(video.Element, "height") ?? 0),
-            video.Duration ?? 0, (long)(Number(video.Element, "nb_frames") ?? 0),
+            video.Duration ?? 0, FrameCount(video.Element),
             audio is not null, audio is null ? null : audio.Start - video.Start, audio?.Duration);
     }
 
@@ -226,11 +240,9 @@ public sealed partial class QualityMeter(FfmpegRunner runner, LadderOptions opti
         return new ProbedStream(stream, Number(stream, "start_time") ?? 0, Number(stream, "duration") ?? fileDuration);
     }
 
-    private static long ReadPacketCount(string ffprobeJson)
-    {
-        using var doc = JsonDocument.Parse(ffprobeJson);
-        return doc.RootElement.TryGetProperty("streams", out var s) ? Long(s.EnumerateArray().FirstOrDefault(), "nb_read_packets") ?? 0 : 0;
-    }
+    /// <summary>The frame count the header states, else the picture's packets counted.</summary>
+    private static long FrameCount(JsonElement video) =>
+        Long(video, "nb_frames") is long stated and > 0 ? stated : Long(video, "nb_read_packets") ?? 0;
 
     /// <summary>
     /// Stretches that metadata@<paramref name="branch"/> printed as <c>{prefix}_start=</c> … <c>{prefix}_end=</c>;

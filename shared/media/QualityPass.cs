@@ -8,8 +8,9 @@ namespace Vidline.Media;
 /// The one ffmpeg run that measures every rendition of a job against its source. The source is input 0, decoded and
 /// prepared (<see cref="SourcePicture"/>) once and split to every comparison; rendition <c>i</c> is input <c>i + 1</c>,
 /// read only through <see cref="HardenedInput"/>. Per rendition the graph compares it with the source scaled to its
-/// size (encode loss, its PSNR frame by frame into <see cref="PsnrLog"/>) and, scaled up, with the source at full size,
-/// and looks for frozen and black stretches in it. The source's own frozen and black stretches are looked for once,
+/// size (encode loss, its PSNR frame by frame into <see cref="PsnrLogs"/>), looks for frozen and black stretches in it
+/// and, when asked for the full-size figures, compares it scaled up with the source at full size (a quarter or more of the
+/// pass's work, for figures the gate only reports). The source's own frozen and black stretches are looked for once,
 /// at the smallest rendition's size: the detectors see motion there as well as at full size and need far fewer pixels.
 /// </summary>
 internal sealed class QualityPass
@@ -28,16 +29,20 @@ internal sealed class QualityPass
 
     /// <param name="workPrefix">Path prefix for the per-rendition PSNR logs (a fresh temporary name).</param>
     public QualityPass(IReadOnlyList<RenditionFile> renditions, string sourcePath, MediaInfo source, SourcePicture picture,
-        bool vmaf, int threads, string workPrefix)
+        bool vmaf, bool fullSize, int threads, string workPrefix)
     {
         if (renditions.Count == 0) throw new ArgumentException("A pass needs at least one rendition.", nameof(renditions));
         _renditions = renditions;
         _source = source;
+        FullSize = fullSize;
         PsnrLogs = renditions.Select((_, i) => $"{workPrefix}-{i}.log").ToList();
         Arguments = BuildArguments(sourcePath, picture, vmaf, threads.ToString(CultureInfo.InvariantCulture));
     }
 
     public IReadOnlyList<string> Arguments { get; }
+
+    /// <summary>Whether the pass compares each rendition, scaled up, with the source at full size.</summary>
+    public bool FullSize { get; }
 
     /// <summary>Where rendition <c>i</c>'s encode-loss PSNR is logged frame by frame.</summary>
     public IReadOnlyList<string> PsnrLogs { get; }
@@ -54,6 +59,8 @@ internal sealed class QualityPass
     /// its encode loss and its full-size figures are one comparison.
     /// </summary>
     private bool AtSourceSize(int i) => _renditions[i].Target.Width == _source.Width && _renditions[i].Target.Height == _source.Height;
+
+    private bool ScaledUp(int i) => FullSize && !AtSourceSize(i);
 
     private List<string> BuildArguments(string sourcePath, SourcePicture picture, bool vmaf, string threads)
     {
@@ -74,12 +81,12 @@ internal sealed class QualityPass
     {
         var n = _renditions.Count;
         var smallest = Enumerable.Range(0, n).MinBy(i => (long)_renditions[i].Target.Width * _renditions[i].Target.Height);
-        var scaledUp = Enumerable.Range(0, n).Where(i => !AtSourceSize(i)).ToList();
+        var scaledUp = Enumerable.Range(0, n).Where(ScaledUp).ToList();
         var video = _source.VideoStream is { } v ? $"0:{v}" : "0:v:0";
         var fullSize = $"{_source.Width}:{_source.Height}";
         var graph = new StringBuilder();
 
-        // The source once: prepared, then one copy per rendition and one at full size for the scaled-up comparisons.
+        // The source once: prepared, then one copy per rendition and one at full size for the scaled-up comparisons, if any.
         var copies = Enumerable.Range(0, n).Select(i => $"[src{i}]").ToList();
         if (scaledUp.Count > 0) copies.Add("[srcfull]");
         graph.Append($"[{video}]{picture.Filters},split={copies.Count}{string.Concat(copies)};");
@@ -98,14 +105,14 @@ internal sealed class QualityPass
 
             var rendition = new List<string> { $"[ren{i}s]", $"[ren{i}p]", $"[ren{i}d]" };
             if (vmaf) rendition.Add($"[ren{i}v]");
-            if (!AtSourceSize(i)) rendition.Add($"[ren{i}u]");
+            if (ScaledUp(i)) rendition.Add($"[ren{i}u]");
             graph.Append($"[{i + 1}:v]format=yuv420p,setsar=1,split={rendition.Count}{string.Concat(rendition)};");
 
             graph.Append($"[ren{i}s][ref{i}s]ssim@{EncodeName(i)};");
             graph.Append($"[ren{i}p][ref{i}p]psnr@{EncodeName(i)}=stats_file='{PsnrLogs[i]}';");
             graph.Append($"[ren{i}d]{FreezeDetect},{BlackDetect},metadata@{RenditionBranch(i)}=mode=print,nullsink;");
             if (vmaf) graph.Append($"[ren{i}v][ref{i}v]libvmaf@{EncodeName(i)}=n_threads={threads};");
-            if (!AtSourceSize(i))
+            if (ScaledUp(i))
                 graph.Append($"[ren{i}u]scale={fullSize}:flags=bicubic,setsar=1,split=2[up{i}s][up{i}p];")
                     .Append($"[up{i}s][full{i}s]ssim@{FullSizeName(i)};[up{i}p][full{i}p]psnr@{FullSizeName(i)};");
         }

@@ -21,15 +21,24 @@ public class RealWorldMediaTests(Pipeline pipeline) : IClassFixture<Pipeline>
     [Fact]
     public async Task A_text_screencast_passes_the_gate_which_judges_encode_loss_at_each_rungs_own_size()
     {
-        var job = await CompletedAsync(await pipeline.Clips.TextScreencastAsync("screencast"));
+        // The full-size figures are reported only where the gate is asked for them.
+        await pipeline.RestartAsync("validator", new Dictionary<string, string> { ["QualityGate__FullSizeScores"] = "true" });
+        try
+        {
+            var job = await CompletedAsync(await pipeline.Clips.TextScreencastAsync("screencast"));
 
-        await AssertEveryRenditionShowsAsync(job, 976.0 / 736, ["954x720", "636x480", "478x360"]);
-        var scores = job.GetProperty("result").GetProperty("quality_scores").EnumerateArray().ToList();
-        var score360 = scores.Single(s => s.GetProperty("rendition").GetString() == "360p");
-        // The full-size comparison still shows the resolution given up, as information.
-        Assert.True(score360.GetProperty("full_size_psnr").GetDouble() < 25, score360.ToString());
-        Assert.True(score360.GetProperty("psnr").GetDouble() > 30, score360.ToString());
-        Assert.All(scores, s => Assert.True(s.GetProperty("passed").GetBoolean(), s.ToString()));
+            await AssertEveryRenditionShowsAsync(job, 976.0 / 736, ["954x720", "636x480", "478x360"]);
+            var scores = job.GetProperty("result").GetProperty("quality_scores").EnumerateArray().ToList();
+            var score360 = scores.Single(s => s.GetProperty("rendition").GetString() == "360p");
+            // The full-size comparison still shows the resolution given up, as information.
+            Assert.True(score360.GetProperty("full_size_psnr").GetDouble() < 25, score360.ToString());
+            Assert.True(score360.GetProperty("psnr").GetDouble() > 30, score360.ToString());
+            Assert.All(scores, s => Assert.True(s.GetProperty("passed").GetBoolean(), s.ToString()));
+        }
+        finally
+        {
+            await pipeline.RestoreAsync();
+        }
     }
 
     [Fact]

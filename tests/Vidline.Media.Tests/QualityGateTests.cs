@@ -16,14 +16,23 @@ public class QualityGateTests(TestMedia media)
     private static readonly RenditionTarget Rung = new("360p", 640, 360, 800, 96);
     private readonly QualityGate _gate = new(new QualityGateOptions());
 
-    [Fact]
-    public async Task A_faithful_rendition_passes_with_encode_loss_and_full_size_scores()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_faithful_rendition_passes_on_encode_loss_with_full_size_scores_only_where_the_gate_reports_them(bool fullSizeScores)
     {
-        var score = await JudgeAsync("faithful", []);
+        var path = await EncodeAsync($"gate-faithful-{fullSizeScores}.mp4", media.Clip360, []);
+        var store = new FileSystemMediaStore(Options.Create(new StorageOptions { Root = media.Directory }));
+        var gate = new QualityGate(new QualityGateOptions { FullSizeScores = fullSizeScores });
+        var inspector = new RenditionInspector(new QualityMeter(media.Runner, new LadderOptions()), gate, store);
+
+        var score = Assert.Single(await inspector.InspectAsync([Rung.ToRendition(Path.GetFileName(path))], Path.GetFileName(media.Clip360),
+            await SourceAsync(), _ => { }, CancellationToken.None));
 
         Assert.True(score.Passed, string.Join("; ", score.Problems ?? []));
         Assert.InRange(score.Psnr, 30, 100);
-        Assert.NotNull(score.FullSizePsnr);
+        Assert.Equal(fullSizeScores, score.FullSizeSsim is not null);
+        Assert.Equal(fullSizeScores, score.FullSizePsnr is not null);
     }
 
     [Theory]

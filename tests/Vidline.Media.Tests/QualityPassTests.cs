@@ -19,8 +19,8 @@ public class QualityPassTests
         new("/work/job/240p/video.m3u8", new RenditionTarget("240p", 426, 240, 400, 64), true, "/work/job/audio.m3u8"),
     ];
 
-    private static QualityPass PassOf(int rungs, bool vmaf = false) =>
-        new(Ladder.Take(rungs).ToList(), SourcePath, Source, Picture, vmaf, threads: 2, workPrefix: "/tmp/psnr");
+    private static QualityPass PassOf(int rungs, bool vmaf = false, bool fullSize = false) =>
+        new(Ladder.Take(rungs).ToList(), SourcePath, Source, Picture, vmaf, fullSize, threads: 2, workPrefix: "/tmp/psnr");
 
     private static string Graph(QualityPass pass) => pass.Arguments[pass.Arguments.ToList().IndexOf("-lavfi") + 1];
 
@@ -65,7 +65,7 @@ public class QualityPassTests
     [Fact]
     public void A_rung_at_the_source_size_is_compared_once_for_encode_loss_and_full_size()
     {
-        var pass = PassOf(2);
+        var pass = PassOf(2, fullSize: true);
         var graph = Graph(pass);
 
         Assert.Equal("encode0", pass.FullSizeName(0));
@@ -76,6 +76,23 @@ public class QualityPassTests
     }
 
     [Fact]
+    public void Without_full_size_figures_nothing_is_scaled_up_or_compared_at_the_source_size()
+    {
+        var pass = PassOf(5);
+        var graph = Graph(pass);
+
+        Assert.False(pass.FullSize);
+        Assert.DoesNotContain("srcfull", graph);
+        Assert.DoesNotContain("@full", graph);
+        // Scaled to the source's size only as the 1080p rung's own reference; nothing else is scaled up.
+        Assert.Equal(1, Count(graph, $"scale={Source.Width}:{Source.Height}"));
+        Assert.Equal(5, Count(graph, "scale="));
+        // Only the encode-loss comparisons: one SSIM and one PSNR per rendition.
+        Assert.Equal(5, Count(graph, "ssim@"));
+        Assert.Equal(5, Count(graph, "psnr@"));
+    }
+
+    [Fact]
     public void Vmaf_scores_every_rendition_by_its_own_name()
     {
         var graph = Graph(PassOf(3, vmaf: true));
@@ -83,10 +100,12 @@ public class QualityPassTests
         for (var i = 0; i < 3; i++) Assert.Equal(1, Count(graph, $"libvmaf@encode{i}=n_threads=2"));
     }
 
-    [Fact]
-    public void Every_filter_output_is_used_exactly_once()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_filter_output_is_used_exactly_once(bool fullSize)
     {
-        var graph = Graph(PassOf(5, vmaf: true));
+        var graph = Graph(PassOf(5, vmaf: true, fullSize));
         // "[x]" labels: each defined once (after a filter) and consumed once (before one).
         var labels = Regex.Matches(graph, @"\[([a-z]\w*)\]").Select(m => m.Groups[1].Value).ToList();
 

@@ -45,7 +45,7 @@ public sealed class StageRun(TestMedia media)
 
         var meter = new QualityMeter(media.Runner, ladder);
         var gate = new QualityGate(gateOptions ?? new QualityGateOptions());
-        var scores = (await meter.MeasureAllAsync(renditions, sourcePath, source))
+        var scores = (await meter.MeasureAllAsync(renditions, sourcePath, source, fullSize: gate.ReportsFullSize))
             .Select(r => gate.Judge(r.Rendition.Target, source, r.Measurement ?? throw r.Unreadable!)).ToList();
 
         var packageDirectory = Path.Combine(work, "package");
