@@ -91,7 +91,10 @@ public sealed class MediaProbe(FfmpegRunner runner)
                 : "The file holds no readable video: its video stream has no frames.");
 
         var rate = claimed.FrameRate > 0 ? claimed.FrameRate : read.Frames / Math.Max(read.LastFrameTime.Value, 1e-3);
-        var real = read.LastFrameTime.Value + 1 / rate;
+        // The read's clock is the last packet's decode time, which trails its presentation end by the reorder delay
+        // of B-frames (two frames for x264's defaults): the frames counted at the stated rate cover that, though
+        // never beyond what the container claims (a wrong stated rate would stretch them).
+        var real = Math.Max(read.LastFrameTime.Value + 1 / rate, Math.Min(read.Frames / rate, claimed.DurationSeconds));
         var claim = claimed.DurationSeconds;
         if (claim > 0 && real < claim * 0.9 && claim - real > 0.5 && read.Errors.Count > 0)
             throw new UnusableMediaException(

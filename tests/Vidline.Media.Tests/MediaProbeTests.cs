@@ -21,6 +21,21 @@ public class MediaProbeTests(TestMedia media)
         Assert.Equal("h264", info.VideoCodec);
     }
 
+    [Fact]
+    public async Task A_clip_with_b_frames_lasts_to_its_last_frame()
+    {
+        // x264 beyond ultrafast reorders frames: the last packet's decode time is two frames before its end.
+        var path = media.In("bframes.mp4");
+        var args = new List<string> { "-f", "lavfi" };
+        HardenedInput.AddTo(args, "testsrc2=size=320x240:rate=25:duration=2");
+        args.AddRange(["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-pix_fmt", "yuv420p", path]);
+        await media.Runner.RunFfmpegAsync(args);
+
+        var info = await Probe.ProbeAsync(path);
+
+        Assert.Equal((2.0, 50L), (info.DurationSeconds, info.FrameCount));
+    }
+
     [Theory]
     [InlineData("zero", "empty")]
     [InlineData("text", "could not be read as video")]
@@ -115,6 +130,10 @@ public class MediaProbeRulesTests
 
         Assert.Equal((4.0, 100L), (info.DurationSeconds, info.FrameCount));
     }
+
+    [Fact]
+    public void Packets_read_up_to_their_decode_time_still_count_every_frame() =>
+        Assert.Equal(10.0, MediaProbe.Confirm(Claimed, new MediaProbe.SourceRead(250, 9.88, []), Limits).DurationSeconds);
 
     [Fact]
     public void Running_past_a_short_claim_counts_the_real_length() =>
