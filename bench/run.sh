@@ -606,7 +606,10 @@ part_upload() {
                 port=$(free_port)
                 /usr/bin/time -f '%U %S' -o "$STATE/upload-copy.time" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" "CREATE:$copy" &
                 receiver=$!
-                until ss -Htln "sport = :$port" | grep -q .; do sleep 0.02; done
+                until ss -Htln "sport = :$port" | grep -q .; do
+                    kill -0 "$receiver" 2>/dev/null || die "upload: the loopback copy's receiver could not listen on $port"
+                    sleep 0.02
+                done
                 t0=$(now)
                 socat -u "OPEN:$clip,rdonly" "TCP:127.0.0.1:$port"
                 wait "$receiver"

@@ -37,7 +37,7 @@ internal static class ChildProcessLauncher
         // setpriv and nice each exec the next program in place: the child keeps one pid from setpriv to ffmpeg.
         var command = new List<string>();
         if (TiesChildren) command.AddRange([Setpriv, "--pdeathsig", "KILL", "--"]);
-        if (niceness > 0 && File.Exists(Nice)) command.AddRange([Nice, "-n", Math.Min(niceness, 19).ToString(CultureInfo.InvariantCulture)]);
+        if (niceness > 0 && File.Exists(Nice)) command.AddRange([Nice, "-n", niceness.ToString(CultureInfo.InvariantCulture)]);
         command.Add(executable);
         var info = new ProcessStartInfo(command[0]);
         foreach (var argument in command.Skip(1).Concat(arguments)) info.ArgumentList.Add(argument);

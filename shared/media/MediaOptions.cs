@@ -10,8 +10,9 @@ public sealed class MediaOptions
 
     /// <summary>
     /// ffmpeg and ffprobe run this much nicer than the service (0–19; 0 = not lowered). Encoding is batch work that
-    /// takes every core it gets; on a shared machine the request path (uploads, progress events, SSE streams, the
-    /// broker, the database) must not queue behind it. A niced encoder still gets all the CPU nobody else wants.
+    /// takes every core it gets; on a shared machine the request path (progress events, SSE streams, the broker, the
+    /// database) must not queue behind it. A niced encoder still gets all the CPU nobody else wants. ingest-api's probe
+    /// of an upload runs at the same value: it shares the CPU with an encode as an equal, as before.
     /// </summary>
     public int Niceness { get; set; } = 10;
 

@@ -37,7 +37,7 @@ public sealed class MediaProbe(FfmpegRunner runner)
 
         var claimed = Interpret(json.ToString(), runner.Options);
         var read = await ReadAsync(file, claimed, cancellationToken).ConfigureAwait(false);
-        return Confirm(claimed, read, runner.Options);
+        return Confirm(claimed, read, runner.Options, ReorderDelay(json.ToString(), claimed.VideoStream));
     }
 
     /// <summary>
@@ -83,7 +83,8 @@ public sealed class MediaProbe(FfmpegRunner runner)
     /// claimed length, with read errors on the way, was cut off. One that stops short cleanly (or runs longer)
     /// merely mislabels its length: it is accepted, and everything downstream works from what is really there.
     /// </summary>
-    internal static MediaInfo Confirm(MediaInfo claimed, SourceRead read, MediaOptions limits)
+    /// <param name="reorderDelay">Frames the decoder holds back for B-frames (ffprobe's <c>has_b_frames</c>).</param>
+    internal static MediaInfo Confirm(MediaInfo claimed, SourceRead read, MediaOptions limits, int reorderDelay = 0)
     {
         if (read.Frames <= 0 || read.LastFrameTime is null)
             throw new UnusableMediaException(read.Errors.Count > 0
@@ -91,10 +92,9 @@ public sealed class MediaProbe(FfmpegRunner runner)
                 : "The file holds no readable video: its video stream has no frames.");
 
         var rate = claimed.FrameRate > 0 ? claimed.FrameRate : read.Frames / Math.Max(read.LastFrameTime.Value, 1e-3);
-        // The read's clock is the last packet's decode time, which trails its presentation end by the reorder delay
-        // of B-frames (two frames for x264's defaults): the frames counted at the stated rate cover that, though
-        // never beyond what the container claims (a wrong stated rate would stretch them).
-        var real = Math.Max(read.LastFrameTime.Value + 1 / rate, Math.Min(read.Frames / rate, claimed.DurationSeconds));
+        // The read's clock is the last packet's decode time: the picture ends one frame after it, plus the frames a
+        // decoder holds back to reorder B-frames (two for x264's defaults), which would otherwise be cut off.
+        var real = read.LastFrameTime.Value + (1 + Math.Max(0, reorderDelay)) / rate;
         var claim = claimed.DurationSeconds;
         if (claim > 0 && real < claim * 0.9 && claim - real > 0.5 && read.Errors.Count > 0)
             throw new UnusableMediaException(
@@ -169,6 +169,15 @@ public sealed class MediaProbe(FfmpegRunner runner)
             Interlaced: Text(video, "field_order") is "tt" or "bb" or "tb" or "bt",
             Hdr: Text(video, "color_transfer") is "smpte2084" or "arib-std-b67",
             BitDepth: BitDepth(video));
+    }
+
+    /// <summary>How many frames the decoder of stream <paramref name="videoStream"/> holds back (0 when unknown).</summary>
+    internal static int ReorderDelay(string ffprobeJson, int? videoStream)
+    {
+        using var doc = ParseJson(ffprobeJson);
+        if (!doc.RootElement.TryGetProperty("streams", out var streams) || streams.ValueKind != JsonValueKind.Array) return 0;
+        var video = streams.EnumerateArray().FirstOrDefault(st => Int(st, "index") == videoStream);
+        return video.ValueKind == JsonValueKind.Undefined ? 0 : Math.Clamp(Int(video, "has_b_frames") ?? 0, 0, 16);
     }
 
     /// <summary>

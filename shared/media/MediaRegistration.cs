@@ -11,7 +11,9 @@ public static class MediaRegistration
     /// <summary>ffmpeg tooling (section <c>Media</c>, ladder in <c>Media:Ladder</c>) and the media store (section <c>Storage</c>).</summary>
     public static IHostApplicationBuilder AddVidlineMedia(this IHostApplicationBuilder builder)
     {
-        builder.Services.Configure<MediaOptions>(builder.Configuration.GetSection(MediaOptions.SectionName));
+        builder.Services.AddOptions<MediaOptions>().Bind(builder.Configuration.GetSection(MediaOptions.SectionName))
+            .Validate(o => o.Niceness is >= 0 and <= 19, "Media:Niceness must be 0 (not lowered) to 19 (the lowest priority).")
+            .ValidateOnStart();
         builder.Services.Configure<LadderOptions>(builder.Configuration.GetSection(LadderOptions.SectionName));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<MediaOptions>>().Value);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LadderOptions>>().Value);

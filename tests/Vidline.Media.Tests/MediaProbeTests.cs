@@ -133,7 +133,20 @@ public class MediaProbeRulesTests
 
     [Fact]
     public void Packets_read_up_to_their_decode_time_still_count_every_frame() =>
-        Assert.Equal(10.0, MediaProbe.Confirm(Claimed, new MediaProbe.SourceRead(250, 9.88, []), Limits).DurationSeconds);
+        Assert.Equal(10.0, MediaProbe.Confirm(Claimed, new MediaProbe.SourceRead(250, 9.88, []), Limits, reorderDelay: 2).DurationSeconds);
+
+    [Fact]
+    public void A_stated_rate_below_the_real_one_does_not_stretch_the_length() =>
+        // 300 frames of 30 fps video stated as 24 fps, in a file whose audio runs to 12 s: the picture still ends at 10 s.
+        Assert.InRange(MediaProbe.Confirm(Claimed with { FrameRate = 24, DurationSeconds = 12 },
+            new MediaProbe.SourceRead(300, 9.967, []), Limits).DurationSeconds, 9.95, 10.05);
+
+    [Fact]
+    public void The_reorder_delay_is_read_from_the_chosen_video_stream()
+    {
+        const string json = """{"streams":[{"index":0,"codec_type":"audio"},{"index":1,"codec_type":"video","has_b_frames":2}]}""";
+        Assert.Equal((2, 0), (MediaProbe.ReorderDelay(json, 1), MediaProbe.ReorderDelay(json, 0)));
+    }
 
     [Fact]
     public void Running_past_a_short_claim_counts_the_real_length() =>
