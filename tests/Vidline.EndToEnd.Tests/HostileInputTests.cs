@@ -158,12 +158,14 @@ public class HostileInputTests(HostileWorld world, ITestOutputHelper output) : I
         ["all-jobs stream: 100 ids"] = new(_ => Live("/progress/stream?jobs=" + Ids(100)), Verdict.RefusedOrStreams),
         ["all-jobs stream: 500 ids"] = new(_ => Live("/progress/stream?jobs=" + Ids(500)), Verdict.RefusedOrStreams, 400, 414),
 
-        // Last-Event-ID on a finished job's stream: whatever it says, the stream ends with `done` (or is refused).
-        ["Last-Event-ID: not a number"] = new(w => StreamOf(w.CompletedJob, "abc"), Verdict.RefusedOrEndsWithDone, 400),
-        ["Last-Event-ID: negative"] = new(w => StreamOf(w.CompletedJob, "-5"), Verdict.RefusedOrEndsWithDone, 400),
-        ["Last-Event-ID: beyond 64 bits"] = new(w => StreamOf(w.CompletedJob, "99999999999999999999999"), Verdict.RefusedOrEndsWithDone, 400),
+        // Last-Event-ID on a finished job's stream: one no stream sent is refused; one beyond the newest is well-formed,
+        // and the stream ends with `done`.
+        ["Last-Event-ID: not a number"] = Refused(w => StreamOf(w.CompletedJob, "abc"), 400),
+        ["Last-Event-ID: negative"] = Refused(w => StreamOf(w.CompletedJob, "-5"), 400),
+        ["Last-Event-ID: beyond 64 bits"] = Refused(w => StreamOf(w.CompletedJob, "99999999999999999999999"), 400),
         ["Last-Event-ID: beyond the newest"] = new(w => StreamOf(w.CompletedJob, long.MaxValue.ToString()), Verdict.RefusedOrEndsWithDone, 400),
-        ["Last-Event-ID: NUL"] = new(w => StreamOf(w.CompletedJob, "1\0"), Verdict.RefusedOrEndsWithDone, 400),
+        ["Last-Event-ID: NUL"] = Refused(w => StreamOf(w.CompletedJob, "1\0"), 400),
+        ["lastEventId query: not a number"] = Refused(w => HostileRequest.Get($"/jobs/{w.CompletedJob}/stream?lastEventId=abc"), 400),
         ["lastEventId query: beyond the newest"] = new(w => HostileRequest.Get($"/jobs/{w.CompletedJob}/stream?lastEventId={long.MaxValue}"), Verdict.RefusedOrEndsWithDone, 400),
 
         // Commands on jobs the caller may not touch.

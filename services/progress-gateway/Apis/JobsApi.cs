@@ -25,7 +25,8 @@ public static class JobsApi
         jobs.MapGet("/{id}/stream", Stream).RequireStreamAccess().LimitedAsStream()
             .WithSummary("A job's events (Server-Sent Events)")
             .WithDescription("status, stage, progress, warning and done events; ends after the current run's done. " +
-                             "Resume with the Last-Event-ID header (or ?lastEventId=); 204 when there is nothing left to send. " +
+                             "Resume with the Last-Event-ID header (or ?lastEventId=), an id a stream sent (anything else is 400); 204 when there " +
+                             "is nothing left to send. " +
                              StreamAccess.Description)
             .ProducesEventStream().Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound,
@@ -55,7 +56,8 @@ public static class JobsApi
         if (!Guid.TryParse(id, out var jobId)) return MalformedId(id);
         // A token scoped to other jobs opens this one no more than a job that does not exist.
         if (!http.User.MaySee(jobId)) return NotFound(jobId);
-        return await streams.ForJobAsync(jobId, http.Tenant(), LastEventId.From(http.Request), ct);
+        if (!LastEventId.TryRead(http.Request, out var after)) return BadRequest(LastEventId.Malformed);
+        return await streams.ForJobAsync(jobId, http.Tenant(), after, ct);
     }
 
     internal static IResult MalformedId(string id) => BadRequest($"'{id}' is not a job id (expected a UUID).");

@@ -49,8 +49,9 @@ public static class ProgressApi
                 jobIds.Add(jobId);
             }
         }
+        if (!LastEventId.TryRead(http.Request, out var after)) return JobsApi.BadRequest(LastEventId.Malformed);
         // A token scoped to jobs shows only those, whatever ?jobs= asks for.
-        return await streams.ForManyAsync(http.User.Narrow(new EventFilter(jobIds, status, http.Tenant())), LastEventId.From(http.Request), ct);
+        return await streams.ForManyAsync(http.User.Narrow(new EventFilter(jobIds, status, http.Tenant())), after, ct);
     }
 
     /// <remarks>Counters are totals of this instance; the running jobs are only the caller's.</remarks>

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Vidline.ProgressGateway.Streaming;
 
 /// <summary>
@@ -10,12 +12,24 @@ public static class LastEventId
     public const string Header = "Last-Event-ID";
     public const string Query = "lastEventId";
 
-    /// <summary>The header wins; a value that is not a non-negative integer counts as absent (fresh start).</summary>
-    public static long? Parse(string? header, string? query) => ParseOne(header) ?? ParseOne(query);
+    public const string Malformed = "Last-Event-ID (or ?lastEventId=) must be the id of an event a stream sent: a whole number, 0 or more.";
 
-    public static long? From(HttpRequest request) =>
-        Parse(request.Headers[Header].FirstOrDefault(), request.Query[Query].FirstOrDefault());
+    /// <summary>
+    /// The header wins; neither given (or only empty ones) is a fresh start. Every id a stream sends is a whole number,
+    /// so any other value is refused (false) rather than taken as a fresh start that would replay a whole history.
+    /// </summary>
+    public static bool TryParse(string? header, string? query, out long? id)
+    {
+        var given = (string.IsNullOrWhiteSpace(header) ? query : header)?.Trim();
+        id = null;
+        if (string.IsNullOrEmpty(given)) return true;
+        // Digits only: long.TryParse alone would take "1\0" (it ignores trailing NULs).
+        if (!given.All(char.IsAsciiDigit) || !long.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            return false;
+        id = parsed;
+        return true;
+    }
 
-    private static long? ParseOne(string? value) =>
-        long.TryParse(value?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+    public static bool TryRead(HttpRequest request, out long? id) =>
+        TryParse(request.Headers[Header].FirstOrDefault(), request.Query[Query].FirstOrDefault(), out id);
 }

@@ -98,6 +98,35 @@ public sealed class GatewayLimitsTests : IAsyncLifetime
         Assert.Equal([EventTypes.Done], (await live.ReadToEndAsync()).Select(e => e.Event));
     }
 
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-5")]
+    [InlineData("99999999999999999999")]
+    public async Task A_Last_Event_ID_that_no_stream_sent_is_refused_with_400_problem_json_on_both_streams(string lastEventId)
+    {
+        var job = Guid.NewGuid();
+        await Log.ApplyStatusAsync(Messages.Status(job, JobStatuses.Processing, Stages.Transcoding), default);
+        foreach (var path in new[] { $"/jobs/{job}/stream", $"/progress/stream?jobs={job}" })
+        {
+            using var byHeader = new HttpRequestMessage(HttpMethod.Get, path);
+            byHeader.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+            await AssertRefused(await _api.SendAsync(byHeader, HttpCompletionOption.ResponseHeadersRead));
+            var separator = path.Contains('?') ? '&' : '?';
+            await AssertRefused(await _api.GetAsync($"{path}{separator}lastEventId={Uri.EscapeDataString(lastEventId)}",
+                HttpCompletionOption.ResponseHeadersRead));
+        }
+
+        static async Task AssertRefused(HttpResponseMessage response)
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                Assert.Contains("Last-Event-ID", await response.Content.ReadAsStringAsync());
+            }
+        }
+    }
+
     [Fact]
     public async Task A_Last_Event_ID_older_than_the_retained_history_gets_a_status_snapshot_not_a_replay()
     {
