@@ -35,9 +35,9 @@ public sealed class MediaProbe(FfmpegRunner runner)
             throw Unreadable(e, file);
         }
 
-        var claimed = Interpret(json.ToString(), runner.Options);
+        var claimed = Interpret(json.ToString(), runner.Options, out var reorderDelay);
         var read = await ReadAsync(file, claimed, cancellationToken).ConfigureAwait(false);
-        return Confirm(claimed, read, runner.Options, ReorderDelay(json.ToString(), claimed.VideoStream));
+        return Confirm(claimed, read, runner.Options, reorderDelay);
     }
 
     /// <summary>
@@ -94,7 +94,7 @@ public sealed class MediaProbe(FfmpegRunner runner)
         var rate = claimed.FrameRate > 0 ? claimed.FrameRate : read.Frames / Math.Max(read.LastFrameTime.Value, 1e-3);
         // The read's clock is the last packet's decode time: the picture ends one frame after it, plus the frames a
         // decoder holds back to reorder B-frames (two for x264's defaults), which would otherwise be cut off.
-        var real = read.LastFrameTime.Value + (1 + Math.Max(0, reorderDelay)) / rate;
+        var real = read.LastFrameTime.Value + (1 + reorderDelay) / rate;
         var claim = claimed.DurationSeconds;
         if (claim > 0 && real < claim * 0.9 && claim - real > 0.5 && read.Errors.Count > 0)
             throw new UnusableMediaException(
@@ -117,7 +117,11 @@ public sealed class MediaProbe(FfmpegRunner runner)
     /// Turns ffprobe's JSON into <see cref="MediaInfo"/>, applying our acceptance rules. Duration and frame count are
     /// the container's claims (0 when it makes none) until <see cref="Confirm"/> replaces them with what was read.
     /// </summary>
-    internal static MediaInfo Interpret(string ffprobeJson, MediaOptions limits)
+    internal static MediaInfo Interpret(string ffprobeJson, MediaOptions limits) => Interpret(ffprobeJson, limits, out _);
+
+    /// <param name="reorderDelay">Frames the chosen video stream's decoder holds back for B-frames (ffprobe's
+    /// <c>has_b_frames</c>, 0–16; 0 when unknown): what <see cref="Confirm"/> adds to the read's last decode time.</param>
+    internal static MediaInfo Interpret(string ffprobeJson, MediaOptions limits, out int reorderDelay)
     {
         using var doc = ParseJson(ffprobeJson);
         var root = doc.RootElement;
@@ -159,6 +163,7 @@ public sealed class MediaProbe(FfmpegRunner runner)
         if (frameRate is null && nbFrames > 0 && duration > 0) frameRate = nbFrames.Value / duration;
         var frameCount = nbFrames is > 0 ? nbFrames.Value : (long)Math.Round(duration * (frameRate ?? 0));
 
+        reorderDelay = Math.Clamp(Int(video, "has_b_frames") ?? 0, 0, 16);
         var rotation = Rotation(video);
         var (width, height) = DisplaySize(codedWidth, codedHeight, Text(video, "sample_aspect_ratio"), rotation);
         return new MediaInfo(duration, width, height, Math.Round(frameRate ?? 0, 3), frameCount, audio.ValueKind != JsonValueKind.Undefined,
@@ -169,15 +174,6 @@ public sealed class MediaProbe(FfmpegRunner runner)
             Interlaced: Text(video, "field_order") is "tt" or "bb" or "tb" or "bt",
             Hdr: Text(video, "color_transfer") is "smpte2084" or "arib-std-b67",
             BitDepth: BitDepth(video));
-    }
-
-    /// <summary>How many frames the decoder of stream <paramref name="videoStream"/> holds back (0 when unknown).</summary>
-    internal static int ReorderDelay(string ffprobeJson, int? videoStream)
-    {
-        using var doc = ParseJson(ffprobeJson);
-        if (!doc.RootElement.TryGetProperty("streams", out var streams) || streams.ValueKind != JsonValueKind.Array) return 0;
-        var video = streams.EnumerateArray().FirstOrDefault(st => Int(st, "index") == videoStream);
-        return video.ValueKind == JsonValueKind.Undefined ? 0 : Math.Clamp(Int(video, "has_b_frames") ?? 0, 0, 16);
     }
 
     /// <summary>

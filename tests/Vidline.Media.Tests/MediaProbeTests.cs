@@ -144,8 +144,15 @@ public class MediaProbeRulesTests
     [Fact]
     public void The_reorder_delay_is_read_from_the_chosen_video_stream()
     {
-        const string json = """{"streams":[{"index":0,"codec_type":"audio"},{"index":1,"codec_type":"video","has_b_frames":2}]}""";
-        Assert.Equal((2, 0), (MediaProbe.ReorderDelay(json, 1), MediaProbe.ReorderDelay(json, 0)));
+        // Cover art comes first and claims a delay of its own; the video chosen after it holds back two frames.
+        const string json = """
+            {"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"10.0"},"streams":[
+              {"index":0,"codec_type":"video","width":600,"height":600,"has_b_frames":5,"disposition":{"attached_pic":1}},
+              {"index":1,"codec_type":"audio"},
+              {"index":2,"codec_type":"video","width":640,"height":360,"avg_frame_rate":"25/1","has_b_frames":2}]}
+            """;
+        var info = MediaProbe.Interpret(json, Limits, out var reorderDelay);
+        Assert.Equal((2, 2), (info.VideoStream, reorderDelay));
     }
 
     [Fact]
