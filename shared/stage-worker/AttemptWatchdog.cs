@@ -85,6 +85,7 @@ public sealed class AttemptWatchdog : IAsyncDisposable
 public sealed class AttemptPulse(WatchLimits limits, string stage, DateTimeOffset started)
 {
     private readonly Lock _gate = new();
+    private readonly DateTimeOffset _started = started;
     private DateTimeOffset _lastAdvance = started;
     private DateTimeOffset _lastBeat = started;
     private bool _advancedSinceBeat;
@@ -99,7 +100,7 @@ public sealed class AttemptPulse(WatchLimits limits, string stage, DateTimeOffse
     {
         lock (_gate)
         {
-            if (now - started >= limits.Deadline)
+            if (now - _started >= limits.Deadline)
                 return (false, $"{stage} ran past its deadline of {limits.Deadline.TotalSeconds:0} s ({limits.DeadlineRule})");
             if (now - _lastAdvance >= limits.SilenceTimeout)
                 return (false, $"ffmpeg made no progress for {limits.SilenceTimeout.TotalSeconds:0.#} s");

@@ -65,6 +65,9 @@ public abstract class StageConsumer<TCommand>(StageRuntime runtime) : IConsumer<
     /// <summary>The stage this consumer does, from the stage table.</summary>
     protected static readonly PipelineStage Stage = Stages.StartedBy(typeof(TCommand));
 
+    /// <summary>What every attempt of this worker shares: its node, its running jobs, its outbox.</summary>
+    protected StageRuntime Runtime => runtime;
+
     /// <summary>Does the work of one attempt and returns the event that says it is done.</summary>
     protected abstract Task<IStageCompleted> WorkAsync(TCommand command, StageProgress progress, CancellationToken cancellationToken);
 

@@ -24,7 +24,7 @@ public sealed class SlowOnFirstNode(StageRuntime runtime, FfmpegRunner runner) :
 
     protected override async Task<IStageCompleted> WorkAsync(PackageRenditions command, StageProgress progress, CancellationToken cancellationToken)
     {
-        if (runtime.Node != "node-1")
+        if (Runtime.Node != "node-1")
         {
             TakenByAnotherNode.GetOrAdd(command.JobId, _ => new()).TrySetResult();
             return new RenditionsPackaged(command.JobId, command.Attempt, command.OutputPrefix, "master.m3u8", "manifest.mpd");

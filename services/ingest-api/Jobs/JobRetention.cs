@@ -23,7 +23,7 @@ public sealed class JobRetention(VideoJobTable jobs, VideoJobStateMachine machin
     public override async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
         var finished = new[] { machine.Completed, machine.Failed, machine.Cancelled }.Select(s => s.Name);
-        var expired = await jobs.FinishedBeforeAsync(finished, clock.GetUtcNow() - TimeSpan.FromDays(retention.Value.Days), cancellationToken);
+        var expired = await jobs.FinishedBeforeAsync(finished, Clock.GetUtcNow() - TimeSpan.FromDays(retention.Value.Days), cancellationToken);
         foreach (var job in expired) await bus.Publish(new ExpireJob(job.CorrelationId), cancellationToken);
         if (expired.Count > 0) logger.LogInformation("Retention expires {Count} jobs", expired.Count);
         return expired.Count;

@@ -6,6 +6,9 @@ public abstract class PeriodicSweep(TimeSpan interval, TimeProvider clock, ILogg
     /// <returns>How many jobs the pass acted on.</returns>
     public abstract Task<int> SweepOnceAsync(CancellationToken cancellationToken);
 
+    /// <summary>The clock the sweep ticks by; a pass reads "now" from it too.</summary>
+    protected TimeProvider Clock => clock;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(interval, clock);

@@ -17,7 +17,7 @@ public sealed class StalledStageSweep(VideoJobTable jobs, VideoJobStateMachine m
 {
     public override async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var silent = await jobs.SilentSinceAsync(machine.Working.Select(s => s.Name),
             startedCutoff: now - policy.Value.StallTimeout, queuedCutoff: now - policy.Value.QueueTimeout, cancellationToken);
         foreach (var job in silent)

@@ -11,7 +11,7 @@ namespace Vidline.ProgressGateway.Access;
 /// </summary>
 public static class StreamAccess
 {
-    public const string ApiKeyScheme = ApiKeyAuthentication.Scheme;
+    public const string ApiKeyScheme = ApiKeyAuthentication.SchemeName;
     public const string TokenScheme = "StreamToken";
     public const string Policy = "streams";
     public const string TenantClaim = TenantAuthentication.TenantClaim;

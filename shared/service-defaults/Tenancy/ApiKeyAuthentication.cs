@@ -17,7 +17,7 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     UrlEncoder encoder, TenantKeyCache tenants, IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "ApiKey";
+    public const string SchemeName = "ApiKey";
     private const string Bearer = "Bearer ";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -31,8 +31,8 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         if (await tenants.TenantOfAsync(key, Context.RequestAborted) is not { } tenant)
             return AuthenticateResult.Fail("The API key is unknown or revoked.");
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, tenant), new Claim(TenantAuthentication.TenantClaim, tenant)], Scheme);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme));
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, tenant), new Claim(TenantAuthentication.TenantClaim, tenant)], Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 
     /// <summary>401 problem+json; <c>WWW-Authenticate</c> says Bearer, and why when a key was sent (RFC 6750 §3).</summary>

@@ -27,8 +27,8 @@ public static class TenantAuthentication
         services.Configure<AuthOptions>(builder.Configuration.GetSection("Auth"));
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<TenantKeyCache>();
-        services.AddAuthentication(ApiKeyAuthentication.Scheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.Scheme, null);
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder().SetFallbackPolicy(RequireTenant);
         return builder;
     }
